@@ -1,0 +1,149 @@
+package dev.ssehub.api;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.resteasy.reactive.RestPath;
+import org.jboss.resteasy.reactive.RestQuery;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ssehub.hub.CloseReason;
+import dev.ssehub.hub.Connection;
+import dev.ssehub.hub.Hub;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+/** Management of open streams: list, close, change subscriptions. Admin only once auth exists. */
+@Path("/api/sse/connections")
+public class ConnectionsResource {
+
+    @Inject
+    Hub hub;
+    @Inject
+    ObjectMapper mapper;
+
+    @RegisterForReflection
+    public record ConnectionView(String clientId, String userId, String sessionId, List<String> topics,
+            List<String> types, String connectedAt, String remoteAddress, String userAgent, String lastEventId,
+            long eventsSent, long eventsDropped, int queued, boolean replaying) {
+        static ConnectionView of(Connection c) {
+            return new ConnectionView(c.clientId(), c.userId(), c.sessionId(), sorted(c.topics()), sorted(c.types()),
+                    c.connectedAt().toString(), c.remoteAddress(), c.userAgent(), c.lastEventId(), c.eventsSent(),
+                    c.eventsDropped(), c.queued(), c.replaying());
+        }
+    }
+
+    @RegisterForReflection
+    public record Page(int total, int offset, int limit, List<ConnectionView> connections) {
+    }
+
+    @RegisterForReflection
+    public record Subscriptions(String clientId, List<String> topics, List<String> types) {
+    }
+
+    /** Oldest first; {@code userId} and {@code topic} filter, {@code limit} (1–1000, default 100) and {@code offset} page. */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Page list(@RestQuery String userId, @RestQuery String topic, @RestQuery String limit,
+            @RestQuery String offset) {
+        String user = Requests.optionalName(userId, "userId");
+        String t = Requests.optionalName(topic, "topic");
+        int lim = Requests.intParam(limit, "limit", 100, 1, 1000);
+        int off = Requests.intParam(offset, "offset", 0, 0, Integer.MAX_VALUE);
+        List<Connection> matching = new ArrayList<>();
+        for (Connection c : hub.registry().all()) {
+            if ((user == null || user.equals(c.userId())) && (t == null || c.topics().contains(t))) {
+                matching.add(c);
+            }
+        }
+        matching.sort(Comparator.comparing(Connection::connectedAt).thenComparing(Connection::clientId));
+        List<ConnectionView> page = new ArrayList<>();
+        for (int i = off; i < matching.size() && page.size() < lim; i++) {
+            page.add(ConnectionView.of(matching.get(i)));
+        }
+        return new Page(matching.size(), off, lim, page);
+    }
+
+    @DELETE
+    @Path("/{clientId}")
+    public Response close(@RestPath String clientId) {
+        find(clientId).close(CloseReason.ADMIN);
+        return Response.noContent().build();
+    }
+
+    /** Body {@code {"add": [topics], "remove": [topics], "types"?: [types]}}; effective for the next event. */
+    @POST
+    @Path("/{clientId}/subscriptions")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Subscriptions subscriptions(@RestPath String clientId, String body) {
+        Connection c = find(clientId);
+        JsonNode node = Requests.parse(mapper, body);
+        if (!node.isObject()) {
+            throw ApiException.badRequest("Expected a JSON object with add, remove and/or types");
+        }
+        node.fieldNames().forEachRemaining(f -> {
+            if (!Set.of("add", "remove", "types").contains(f)) {
+                throw ApiException.badRequest("Unknown field " + f + "; allowed: add, remove, types");
+            }
+        });
+        Set<String> add = Requests.topics(strings(node.get("add"), "add"), "add");
+        Set<String> remove = Requests.topics(strings(node.get("remove"), "remove"), "remove");
+        Set<String> types = node.hasNonNull("types") ? Requests.types(strings(node.get("types"), "types"), "types") : null;
+        Set<String> topics = new LinkedHashSet<>(c.topics());
+        topics.removeAll(remove);
+        topics.addAll(add);
+        if (topics.size() > Requests.MAX_STREAM_FILTERS) {
+            throw ApiException.badRequest("A stream holds at most " + Requests.MAX_STREAM_FILTERS + " topics");
+        }
+        if (!hub.updateSubscriptions(c, topics, types)) {
+            throw ApiException.notFound("No open stream with client id " + clientId);
+        }
+        return new Subscriptions(c.clientId(), sorted(c.topics()), sorted(c.types()));
+    }
+
+    private List<String> strings(JsonNode n, String field) {
+        if (n == null || n.isNull()) {
+            return List.of();
+        }
+        if (!n.isArray()) {
+            throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
+            }
+            out.add(e.textValue());
+        }
+        return out;
+    }
+
+    private Connection find(String clientId) {
+        Connection c = hub.registry().get(clientId);
+        if (c == null) {
+            throw ApiException.notFound("No open stream with client id " + clientId);
+        }
+        return c;
+    }
+
+    private static List<String> sorted(Set<String> s) {
+        List<String> l = new ArrayList<>(s);
+        l.sort(null);
+        return l;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.ssehub.api;
+
+import java.time.Instant;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Event;
+import dev.ssehub.hub.Hub;
+import dev.ssehub.hub.Target;
+
+/** Development helpers, enabled by {@code sse.dev-endpoints} (on in the dev and test profiles only). */
+@Path("/api/sse")
+public class DevResource {
+
+    @Inject
+    Hub hub;
+    @Inject
+    SseConfig config;
+
+    /** Broadcasts a {@code generic_event} to every stream. */
+    @POST
+    @Path("/test-event")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response testEvent() {
+        enabled();
+        String data = "{\"message\":\"test event\",\"sentAt\":\"" + Instant.now() + "\"}";
+        Hub.PublishResult r = hub.publish(new Event.Draft("generic_event", data, Target.BROADCAST, null));
+        return Response.accepted(EventsResource.Published.of(r)).build();
+    }
+
+    /** Closes every stream and clears the replay log and the statistics. */
+    @POST
+    @Path("/reset")
+    public Response reset() {
+        enabled();
+        hub.reset();
+        return Response.noContent().build();
+    }
+
+    private void enabled() {
+        if (!config.devEndpoints()) {
+            throw ApiException.notFound("Development endpoints are off (sse.dev-endpoints=false)");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.ssehub.api;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+/** Turns every error into an {@code application/problem+json} body with the right status. */
+public class ProblemMapper {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    public static final String PROBLEM_JSON = "application/problem+json";
+
+    @Inject
+    ObjectMapper mapper;
+
+    @RegisterForReflection
+    public record Problem(String type, String title, int status, String detail) {
+    }
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        Response.ResponseBuilder b = Response.status(e.status())
+                .entity(encode(new Problem(e.type(), e.title(), e.status(), e.getMessage())))
+                .type(PROBLEM_JSON);
+        if (e.retryAfterSeconds() != null) {
+            b.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds());
+        }
+        return b.build();
+    }
+
+    /** Framework errors: unknown path (404), wrong method (405), wrong content type (415), and so on. */
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        Response.StatusType st = e.getResponse().getStatusInfo();
+        String title = st != null ? st.getReasonPhrase() : "Error";
+        String slug = title.toLowerCase().replaceAll("[^a-z0-9]+", "-");
+        Response.ResponseBuilder b = Response.status(status)
+                .entity(encode(new Problem("urn:ssehub:problem:" + slug, title, status, e.getMessage())))
+                .type(PROBLEM_JSON);
+        Object allow = e.getResponse().getHeaders().getFirst(HttpHeaders.ALLOW);
+        if (allow != null) {
+            b.header(HttpHeaders.ALLOW, allow);
+        }
+        return b.build();
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e) {
+        LOG.error("Unexpected error while handling a request", e);
+        return Response.status(500)
+                .entity(encode(new Problem("urn:ssehub:problem:internal-error", "Internal error", 500,
+                        "The service failed to handle the request; see its log")))
+                .type(PROBLEM_JSON).build();
+    }
+
+    private String encode(Problem p) {
+        try {
+            return mapper.writeValueAsString(p);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

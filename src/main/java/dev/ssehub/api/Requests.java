@@ -1,0 +1,203 @@
+package dev.ssehub.api;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ssehub.hub.Event;
+import dev.ssehub.hub.EventId;
+import dev.ssehub.hub.Target;
+import dev.ssehub.hub.WireFormat;
+
+/**
+ * Validation at the edge: every id, topic and type that reaches the hub has been checked here, so none
+ * can carry CR, LF or NUL onto the wire. Violations become 400 (413 for oversized data) problems that
+ * say which field is wrong.
+ */
+final class Requests {
+
+    /** User, session, client ids, topics and idempotency keys: printable ASCII, no spaces, 1–128 characters. */
+    static final Pattern NAME = Pattern.compile("[!-~]{1,128}");
+    static final int MAX_LIST = 1000;
+    static final int MAX_STREAM_FILTERS = 64;
+    private static final Set<String> EVENT_FIELDS = Set.of("type", "data", "id", "target");
+    private static final Set<String> TARGET_FIELDS = Set.of("userIds", "sessionIds", "clientIds", "topics");
+
+    private Requests() {
+    }
+
+    static JsonNode parse(ObjectMapper mapper, String body) {
+        if (body == null || body.isBlank()) {
+            throw ApiException.badRequest("The request body is empty; expected JSON");
+        }
+        try {
+            return mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("Malformed JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** One event of a publish request; {@code where} names it in errors ("" or "[3]" in a batch). */
+    static Event.Draft draft(ObjectMapper mapper, JsonNode node, String where, int maxEventBytes) {
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("Expected a JSON object" + at(where));
+        }
+        rejectUnknown(node, EVENT_FIELDS, where);
+        JsonNode type = node.get("type");
+        if (type == null || type.isNull()) {
+            throw ApiException.badRequest("Missing field " + where + "type");
+        }
+        if (!type.isTextual() || !WireFormat.isValidType(type.textValue())) {
+            throw ApiException.badRequest("Invalid " + where + "type: must match " + WireFormat.TYPE_PATTERN.pattern()
+                    + " (no spaces, CR or LF)");
+        }
+        String key = null;
+        JsonNode id = node.get("id");
+        if (id != null && !id.isNull()) {
+            if (!id.isTextual() || !NAME.matcher(id.textValue()).matches()) {
+                throw ApiException.badRequest("Invalid " + where + "id: the idempotency key must be 1 to 128 "
+                        + "printable ASCII characters without spaces");
+            }
+            key = id.textValue();
+        }
+        JsonNode data = node.get("data");
+        String dataJson;
+        try {
+            dataJson = data == null ? "null" : mapper.writeValueAsString(data);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("Cannot encode " + where + "data: " + e.getOriginalMessage());
+        }
+        int bytes = dataJson.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxEventBytes) {
+            throw new ApiException(413, "event-too-large", "Event data too large",
+                    "The encoded JSON of " + where + "data is " + bytes + " bytes; the limit (sse.max-event-bytes) is "
+                            + maxEventBytes,
+                    null);
+        }
+        return new Event.Draft(type.textValue(), dataJson, target(node.get("target"), where + "target."), key);
+    }
+
+    private static Target target(JsonNode node, String where) {
+        if (node == null || node.isNull()) {
+            return Target.BROADCAST;
+        }
+        if (!node.isObject()) {
+            throw ApiException.badRequest("Invalid " + where.substring(0, where.length() - 1)
+                    + ": expected an object with userIds, sessionIds, clientIds, topics");
+        }
+        rejectUnknown(node, TARGET_FIELDS, where);
+        return new Target(names(node.get("userIds"), where + "userIds"), names(node.get("sessionIds"), where + "sessionIds"),
+                names(node.get("clientIds"), where + "clientIds"), names(node.get("topics"), where + "topics"));
+    }
+
+    private static List<String> names(JsonNode node, String field) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
+        }
+        if (node.size() > MAX_LIST) {
+            throw ApiException.badRequest("Invalid " + field + ": at most " + MAX_LIST + " entries");
+        }
+        List<String> out = new ArrayList<>(node.size());
+        for (JsonNode n : node) {
+            if (!n.isTextual() || !NAME.matcher(n.textValue()).matches()) {
+                throw ApiException.badRequest("Invalid " + field + " entry: expected 1 to 128 printable ASCII "
+                        + "characters without spaces");
+            }
+            out.add(n.textValue());
+        }
+        return out;
+    }
+
+    private static void rejectUnknown(JsonNode node, Set<String> known, String where) {
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        while (it.hasNext()) {
+            String f = it.next().getKey();
+            if (!known.contains(f)) {
+                // A typo such as "targets" must not silently turn a targeted event into a broadcast.
+                throw ApiException.badRequest("Unknown field " + where + f + "; allowed: " + String.join(", ",
+                        known.stream().sorted().toList()));
+            }
+        }
+    }
+
+    private static String at(String where) {
+        return where.isEmpty() ? "" : " at " + where.substring(0, where.length() - 1);
+    }
+
+    /** Topics of a stream or a subscription change. */
+    static Set<String> topics(List<String> values, String field) {
+        return checkedSet(values, field, NAME, "1 to 128 printable ASCII characters without spaces");
+    }
+
+    /** Event types of a stream's type filter. */
+    static Set<String> types(List<String> values, String field) {
+        return checkedSet(values, field, WireFormat.TYPE_PATTERN, "matching " + WireFormat.TYPE_PATTERN.pattern());
+    }
+
+    private static Set<String> checkedSet(List<String> values, String field, Pattern p, String rule) {
+        if (values == null || values.isEmpty()) {
+            return Set.of();
+        }
+        if (values.size() > MAX_STREAM_FILTERS) {
+            throw ApiException.badRequest("Too many " + field + " values: at most " + MAX_STREAM_FILTERS);
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (String v : values) {
+            if (v == null || !p.matcher(v).matches()) {
+                throw ApiException.badRequest("Invalid " + field + " value: expected " + rule);
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
+    /** An optional single id (user, session): null when absent or empty. */
+    static String optionalName(String value, String field) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        if (!NAME.matcher(value).matches()) {
+            throw ApiException.badRequest("Invalid " + field + ": expected 1 to 128 printable ASCII characters without spaces");
+        }
+        return value;
+    }
+
+    static EventId lastEventId(String header, String query) {
+        String v = header != null && !header.isEmpty() ? header : query;
+        if (v == null || v.isEmpty()) {
+            return null;
+        }
+        try {
+            return EventId.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("Invalid Last-Event-ID: " + e.getMessage());
+        }
+    }
+
+    static int intParam(String value, String name, int dflt, int min, int max) {
+        if (value == null || value.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int v = Integer.parseInt(value);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw ApiException.badRequest("Invalid " + name + ": expected a whole number from " + min + " to " + max);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.ssehub.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.Startup;
+import jakarta.inject.Singleton;
+
+import org.jboss.logging.Logger;
+
+/**
+ * Fails start-up when an {@code sse.*} value parses but cannot work, with a message that names every
+ * offending key. (Unparseable values, e.g. {@code sse.max-clients=lots}, already fail in SmallRye Config
+ * with the key named.)
+ */
+@Singleton
+public class ConfigCheck {
+
+    private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
+
+    void onStart(@Observes Startup event, SseConfig config) {
+        List<String> problems = problems(config);
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("Invalid SSE Hub configuration: " + String.join("; ", problems));
+        }
+        LOG.infof("SSE Hub configuration: heartbeat %s (%s), retry %s, client-timeout %s, max-clients %d, "
+                + "max-connections-per-user %d, queue-size %d, slow-consumer %s, max-event-bytes %d, "
+                + "replay %d events / %s, shutdown drain %s, dev-endpoints %s, auth %s, backplane %s",
+                config.heartbeat().interval(), lower(config.heartbeat().mode()), config.retry(), config.clientTimeout(),
+                config.maxClients(), config.maxConnectionsPerUser(), config.queueSize(), lower(config.slowConsumer()),
+                config.maxEventBytes(), config.replay().size(), config.replay().maxAge(), config.shutdown().drain(),
+                config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()));
+    }
+
+    static List<String> problems(SseConfig c) {
+        List<String> p = new ArrayList<>();
+        positive(p, "sse.heartbeat.interval", c.heartbeat().interval());
+        positive(p, "sse.retry", c.retry());
+        positive(p, "sse.client-timeout", c.clientTimeout());
+        positive(p, "sse.replay.max-age", c.replay().maxAge());
+        if (c.shutdown().drain().isNegative()) {
+            p.add("sse.shutdown.drain must not be negative (was " + c.shutdown().drain() + ")");
+        }
+        atLeast(p, "sse.max-clients", c.maxClients(), 1);
+        atLeast(p, "sse.max-connections-per-user", c.maxConnectionsPerUser(), 1);
+        atLeast(p, "sse.queue-size", c.queueSize(), 1);
+        atLeast(p, "sse.max-event-bytes", c.maxEventBytes(), 16);
+        atLeast(p, "sse.replay.size", c.replay().size(), 0);
+        if (c.backplane() == SseConfig.BackplaneKind.REDIS) {
+            p.add("sse.backplane=redis is not available in this version; use memory");
+        }
+        if (c.auth().enabled()) {
+            p.add("sse.auth.enabled=true is not available in this version (JWT support comes later); set SSE_AUTH_ENABLED=false");
+        }
+        return p;
+    }
+
+    private static void positive(List<String> p, String key, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            p.add(key + " must be positive (was " + d + ")");
+        }
+    }
+
+    private static void atLeast(List<String> p, String key, int value, int min) {
+        if (value < min) {
+            p.add(key + " must be at least " + min + " (was " + value + ")");
+        }
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase().replace('_', '-');
+    }
+}

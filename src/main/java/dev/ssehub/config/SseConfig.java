@@ -1,0 +1,121 @@
+package dev.ssehub.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+/**
+ * Every {@code sse.*} key of the service, with its default. Each key can also be set by environment
+ * variable ({@code sse.max-clients} → {@code SSE_MAX_CLIENTS}). {@link ConfigCheck} rejects values
+ * that parse but make no sense, naming the key.
+ */
+@ConfigMapping(prefix = "sse")
+public interface SseConfig {
+
+    Heartbeat heartbeat();
+
+    /** Reconnection delay sent to clients in the {@code retry:} field of the first frame. */
+    @WithDefault("3s")
+    Duration retry();
+
+    /** A connection whose write has been pending this long is considered dead and closed. */
+    @WithName("client-timeout")
+    @WithDefault("120s")
+    Duration clientTimeout();
+
+    /** Streams this instance holds at most; the next one gets 503 with Retry-After. */
+    @WithName("max-clients")
+    @WithDefault("10000")
+    int maxClients();
+
+    /** Streams one user id may hold at once; the next one gets 429 with Retry-After. */
+    @WithName("max-connections-per-user")
+    @WithDefault("5")
+    int maxConnectionsPerUser();
+
+    /** Events (and heartbeats) one connection may have queued while its previous write is pending. */
+    @WithName("queue-size")
+    @WithDefault("256")
+    int queueSize();
+
+    /** What a full outbox does: {@code disconnect} (reconnect and replay, nothing lost) or {@code drop-oldest}. */
+    @WithName("slow-consumer")
+    @WithDefault("disconnect")
+    SlowConsumerPolicy slowConsumer();
+
+    /** Largest encoded JSON of an event's {@code data}, in bytes; larger gets 413. */
+    @WithName("max-event-bytes")
+    @WithDefault("65536")
+    int maxEventBytes();
+
+    Replay replay();
+
+    Shutdown shutdown();
+
+    /** Enables {@code POST /api/sse/test-event} and {@code POST /api/sse/reset}. */
+    @WithName("dev-endpoints")
+    @WithDefault("false")
+    boolean devEndpoints();
+
+    Auth auth();
+
+    Cors cors();
+
+    /** Where events go between instances: {@code memory} (this process only). */
+    @WithDefault("memory")
+    BackplaneKind backplane();
+
+    interface Heartbeat {
+        /** How often every stream gets a heartbeat; keep it below every proxy's read timeout. */
+        @WithDefault("15s")
+        Duration interval();
+
+        /** {@code event} (an {@code event: heartbeat} frame) or {@code comment} ({@code : heartbeat}). */
+        @WithDefault("event")
+        HeartbeatMode mode();
+    }
+
+    interface Replay {
+        /** Events kept for Last-Event-ID replay. */
+        @WithDefault("10000")
+        int size();
+
+        /** Oldest event kept for replay. */
+        @WithName("max-age")
+        @WithDefault("5m")
+        Duration maxAge();
+    }
+
+    interface Shutdown {
+        /** Period over which streams are closed on SIGTERM, so clients reconnect spread out. */
+        @WithDefault("5s")
+        Duration drain();
+    }
+
+    interface Auth {
+        /** Whether streams and publishers need a token. The user id then comes from the token only. */
+        @WithDefault("false")
+        boolean enabled();
+    }
+
+    interface Cors {
+        /** Origins allowed to open streams from a browser on another origin. */
+        Optional<List<String>> origins();
+    }
+
+    enum HeartbeatMode {
+        EVENT, COMMENT
+    }
+
+    enum SlowConsumerPolicy {
+        DISCONNECT, DROP_OLDEST
+    }
+
+    enum BackplaneKind {
+        MEMORY, REDIS
+    }
+}

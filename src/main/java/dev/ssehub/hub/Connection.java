@@ -1,0 +1,355 @@
+package dev.ssehub.hub;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import dev.ssehub.config.SseConfig.SlowConsumerPolicy;
+
+/**
+ * One stream: its metadata, a bounded outbox, and the write loop that drains the outbox to its
+ * {@link SseChannel}.
+ *
+ * <p>Writes are sequential: a new write starts only when the previous one completed, so a client that
+ * stops reading stops the writes instead of piling bytes up in the network stack; what arrives meanwhile
+ * waits in the outbox (at most {@code queueSize} frames) and goes out as one write when the previous
+ * completes, which batches naturally under load. A full outbox applies the slow-consumer policy.
+ *
+ * <p>A connection that resumes from a Last-Event-ID starts in replay mode: it gets no live events; its
+ * write loop reads the replay log forward from a cursor until it reaches the end of the log, and then,
+ * under the publish lock, switches to live delivery (see {@link Hub#goLive}). Every event is thus either
+ * read from the log or offered live, never both and never neither.
+ *
+ * <p>Threading: {@link #offer} and {@link #close} from any thread; the write loop ({@code drain},
+ * {@code written}) only on the channel's thread. Shared state is guarded by {@code this}.
+ */
+public final class Connection {
+
+    /** Events per replay write, and log positions scanned per read. */
+    static final int REPLAY_BATCH = 256;
+    static final int REPLAY_SCAN = 4096;
+
+    private final String clientId;
+    private final String userId;
+    private final String sessionId;
+    private volatile Set<String> topics;
+    /** Event types this connection wants; empty: all. */
+    private volatile Set<String> types;
+    private final Instant connectedAt;
+    private final String remoteAddress;
+    private final String userAgent;
+    private final SseChannel channel;
+    private final Hub hub;
+    private final int queueSize;
+    private final SlowConsumerPolicy policy;
+
+    // Guarded by this.
+    private final ArrayDeque<Object> outbox = new ArrayDeque<>();
+    private boolean scheduled;
+    private boolean writing;
+    private boolean closed;
+    private boolean dropLogged;
+
+    // Written on the channel's thread; read anywhere (metadata, heartbeats).
+    private volatile boolean replaying;
+    private volatile long writeStartedNanos;
+    private volatile long eventsSent;
+    private volatile long eventsDropped;
+    private volatile String lastEventId;
+
+    // Channel thread only.
+    private List<byte[]> prelude;
+    private long replayCursor;
+
+    Connection(String clientId, String userId, String sessionId, Set<String> topics, Set<String> types,
+            String remoteAddress, String userAgent, String lastEventId, SseChannel channel, Hub hub, int queueSize,
+            SlowConsumerPolicy policy, boolean replaying) {
+        this.clientId = clientId;
+        this.userId = userId;
+        this.sessionId = sessionId;
+        this.topics = Set.copyOf(topics);
+        this.types = Set.copyOf(types);
+        this.connectedAt = Instant.now();
+        this.remoteAddress = remoteAddress;
+        this.userAgent = userAgent;
+        this.lastEventId = lastEventId;
+        this.channel = channel;
+        this.hub = hub;
+        this.queueSize = queueSize;
+        this.policy = policy;
+        this.replaying = replaying;
+        // No write loop until start(): events offered before then wait in the outbox, behind the first frame.
+        this.scheduled = true;
+    }
+
+    /** Whether this connection should get the event: its target and this connection's type filter. */
+    public boolean accepts(Event e) {
+        Set<String> t = types;
+        return (t.isEmpty() || t.contains(e.type())) && e.target().matches(clientId, userId, sessionId, topics);
+    }
+
+    /** Starts the write loop: the first frames, then (when resuming) the replay from the cursor, then live events. */
+    void start(List<byte[]> firstFrames, long replayFrom) {
+        this.prelude = firstFrames;
+        this.replayCursor = replayFrom;
+        channel.execute(this::drain);
+    }
+
+    /** Called by the hub under the publish lock: from now on events are offered live. */
+    synchronized void markLive() {
+        replaying = false;
+    }
+
+    /**
+     * Queues a frame (an {@link Event} or the bytes of a control frame) and schedules a write if none is
+     * pending. Returns false when the frame was not queued: closed, replaying, or full under the
+     * disconnect policy.
+     */
+    boolean offer(Object frame) {
+        boolean schedule;
+        boolean overflow = false;
+        boolean firstDrop = false;
+        synchronized (this) {
+            if (closed || replaying) {
+                return false;
+            }
+            if (outbox.size() >= queueSize) {
+                if (policy == SlowConsumerPolicy.DROP_OLDEST) {
+                    Object dropped = outbox.pollFirst();
+                    if (dropped instanceof Event) {
+                        eventsDropped++;
+                        firstDrop = !dropLogged;
+                        dropLogged = true;
+                        hub.droppedOldest(this, firstDrop);
+                    }
+                } else {
+                    overflow = true;
+                }
+            }
+            if (!overflow) {
+                outbox.addLast(frame);
+            }
+            schedule = !overflow && !writing && !scheduled;
+            if (schedule) {
+                scheduled = true;
+            }
+        }
+        if (overflow) {
+            close(CloseReason.SLOW_CONSUMER);
+            return false;
+        }
+        if (schedule) {
+            channel.execute(this::drain);
+        }
+        return true;
+    }
+
+    /** A heartbeat goes out only to an idle live connection: any other traffic already keeps it alive. */
+    boolean offerHeartbeat(byte[] frame) {
+        synchronized (this) {
+            if (closed || replaying || writing || scheduled || !outbox.isEmpty()) {
+                return false;
+            }
+        }
+        return offer(frame);
+    }
+
+    /** Nanoseconds the pending write has been waiting, or 0 when none is pending. */
+    long pendingWriteNanos(long now) {
+        long started = writeStartedNanos;
+        return started == 0 ? 0 : now - started;
+    }
+
+    private void drain() {
+        List<byte[]> frames;
+        int events = 0;
+        Event last = null;
+        long oldestNanos = 0;
+        synchronized (this) {
+            scheduled = false;
+            if (closed || writing) {
+                return;
+            }
+            writing = true;
+        }
+        frames = new ArrayList<>();
+        if (prelude != null) {
+            frames.addAll(prelude);
+            prelude = null;
+        }
+        boolean readAgain = false;
+        if (replaying) {
+            ReplayLog.Chunk chunk = hub.replayChunk(this, replayCursor);
+            while (chunk.events().isEmpty() && chunk.next() > replayCursor && !chunk.fellBehind()) {
+                // A scan window of events that were not for us: read on.
+                replayCursor = chunk.next();
+                chunk = hub.replayChunk(this, replayCursor);
+            }
+            if (chunk.fellBehind()) {
+                // Events after our cursor were evicted while we replayed (a tiny log under heavy publishing).
+                frames.add(hub.truncatedFrame(lastEventId, chunk.oldest()));
+            }
+            replayCursor = chunk.next();
+            if (!chunk.events().isEmpty()) {
+                for (Event e : chunk.events()) {
+                    frames.add(e.wire());
+                }
+                events = chunk.events().size();
+                last = chunk.events().get(events - 1);
+                hub.replayed(events);
+            } else if (!hub.goLive(this, replayCursor)) {
+                // An event arrived between the read and the lock: read again.
+                readAgain = true;
+            }
+        }
+        if (!replaying) {
+            synchronized (this) {
+                Object f;
+                while ((f = outbox.pollFirst()) != null) {
+                    if (f instanceof Event e) {
+                        frames.add(e.wire());
+                        if (events++ == 0) {
+                            oldestNanos = e.publishedNanos();
+                        }
+                        last = e;
+                    } else {
+                        frames.add((byte[]) f);
+                    }
+                }
+            }
+        }
+        if (frames.isEmpty()) {
+            synchronized (this) {
+                writing = false;
+                readAgain |= !closed && !scheduled && !outbox.isEmpty();
+                if (readAgain) {
+                    scheduled = true;
+                }
+            }
+            if (readAgain) {
+                channel.execute(this::drain);
+            }
+            return;
+        }
+        final int batchEvents = events;
+        final Event batchLast = last;
+        final long batchOldest = oldestNanos;
+        writeStartedNanos = System.nanoTime();
+        channel.write(frames, failure -> written(failure, batchEvents, batchLast, batchOldest));
+    }
+
+    private void written(Throwable failure, int events, Event last, long oldestNanos) {
+        writeStartedNanos = 0;
+        if (failure != null) {
+            hub.writeFailed(this, failure);
+            close(hub.isClosedChannel(failure) ? CloseReason.CLIENT : CloseReason.WRITE_ERROR);
+            return;
+        }
+        if (events > 0) {
+            eventsSent += events;
+            lastEventId = last.id().toString();
+        }
+        hub.written(this, events, oldestNanos);
+        boolean more;
+        synchronized (this) {
+            writing = false;
+            more = !closed && !scheduled && (replaying || !outbox.isEmpty());
+            if (more) {
+                scheduled = true;
+            }
+        }
+        if (more) {
+            // Not a direct call: a write can complete inside write(), and a long replay must not recurse.
+            channel.execute(this::drain);
+        }
+    }
+
+    /** Closes once, whatever closed it; later calls do nothing. */
+    public void close(CloseReason reason) {
+        int discarded = 0;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Object f : outbox) {
+                if (f instanceof Event) {
+                    discarded++;
+                }
+            }
+            outbox.clear();
+        }
+        hub.closed(this, reason, discarded);
+        if (reason == CloseReason.SLOW_CONSUMER || reason == CloseReason.TIMEOUT) {
+            // Its socket is not draining: a clean end would wait behind the unread bytes forever.
+            channel.abort();
+        } else {
+            channel.close();
+        }
+    }
+
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    public synchronized int queued() {
+        return outbox.size();
+    }
+
+    void updateSubscriptions(Set<String> newTopics, Set<String> newTypes) {
+        this.topics = Set.copyOf(newTopics);
+        if (newTypes != null) {
+            this.types = Set.copyOf(newTypes);
+        }
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public String userId() {
+        return userId;
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    public Set<String> topics() {
+        return topics;
+    }
+
+    public Set<String> types() {
+        return types;
+    }
+
+    public Instant connectedAt() {
+        return connectedAt;
+    }
+
+    public String remoteAddress() {
+        return remoteAddress;
+    }
+
+    public String userAgent() {
+        return userAgent;
+    }
+
+    public String lastEventId() {
+        return lastEventId;
+    }
+
+    public long eventsSent() {
+        return eventsSent;
+    }
+
+    public long eventsDropped() {
+        return eventsDropped;
+    }
+
+    public boolean replaying() {
+        return replaying;
+    }
+}
