@@ -88,7 +88,8 @@ public class SseMetrics {
 
     /** Registers {@code sse_backplane_up}: 1 while the backplane accepts events, else 0. */
     public void backplaneUp(Supplier<Boolean> up) {
-        Gauge.builder("sse.backplane.up", up, s -> s.get() ? 1 : 0)
+        // Strong reference: Micrometer holds gauge objects weakly, and nothing else holds this lambda.
+        Gauge.builder("sse.backplane.up", up, s -> s.get() ? 1 : 0).strongReference(true)
                 .description("1 while the backplane accepts events").register(registry);
     }
 

@@ -1,0 +1,83 @@
+package dev.ssehub.support;
+
+import static io.restassured.RestAssured.given;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+
+/** Small HTTP helpers over RestAssured for the tests. */
+public final class Api {
+
+    private Api() {
+    }
+
+    public static String base() {
+        return "http://127.0.0.1:" + Integer.getInteger("quarkus.http.test-port", 8081);
+    }
+
+    public static String stream(String query) {
+        return base() + "/api/sse/stream" + (query == null || query.isEmpty() ? "" : "?" + query);
+    }
+
+    /** Publishes and expects 202; returns the answer. */
+    public static JsonPath publish(String json) {
+        return given().contentType(ContentType.JSON).body(json).when().post("/api/sse/events")
+                .then().statusCode(202).extract().jsonPath();
+    }
+
+    public static void reset() {
+        given().when().post("/api/sse/reset").then().statusCode(204);
+    }
+
+    public static JsonPath stats() {
+        return given().when().get("/api/sse/stats").then().statusCode(200).extract().jsonPath();
+    }
+
+    public static int activeConnections() {
+        return stats().getInt("activeConnections");
+    }
+
+    /** Polls until the condition holds or fails after the timeout. */
+    public static void eventually(Duration timeout, String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeout + ": " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    /** Connects and waits for the first frame; returns the client and its client id. */
+    public static Opened open(String query) {
+        SseClient c = SseClient.connect(stream(query));
+        SseClient.Frame f = c.await("connection_established", Duration.ofSeconds(5));
+        return new Opened(c, JsonPath.from(f.data()).getString("clientId"));
+    }
+
+    public record Opened(SseClient client, String clientId) implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
+    /** The value of a Prometheus sample line, e.g. {@code sse_connections_active}, or NaN when absent. */
+    public static double metric(String sample) {
+        String body = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String line : body.split("\n")) {
+            if (line.startsWith(sample + " ")) {
+                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            }
+        }
+        return Double.NaN;
+    }
+}

@@ -1,0 +1,179 @@
+package dev.ssehub.support;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * A real streaming SSE client for tests: java.net.http with a line subscriber, parsing frames as the
+ * WHATWG event-stream parser does (fields up to a blank line; one leading space stripped). Every frame
+ * keeps its raw lines too, so tests can check the wire format exactly.
+ */
+public final class SseClient implements AutoCloseable {
+
+    public record Frame(String id, String event, String data, Long retry, List<String> lines) {
+        public boolean isComment() {
+            return event == null && data == null && id == null && retry == null;
+        }
+    }
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
+    private final HttpResponse<Stream<String>> response;
+    private final CompletableFuture<Void> reader;
+    private volatile boolean ended;
+
+    private SseClient(HttpResponse<Stream<String>> response) {
+        this.response = response;
+        this.reader = CompletableFuture.runAsync(this::read);
+    }
+
+    public static SseClient connect(String url) {
+        return connect(url, null);
+    }
+
+    public static SseClient connect(String url, String lastEventId) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET();
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        try {
+            HttpResponse<Stream<String>> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+            return new SseClient(r);
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeException(e);
+        }
+    }
+
+    public int status() {
+        return response.statusCode();
+    }
+
+    public HttpResponse<Stream<String>> response() {
+        return response;
+    }
+
+    private void read() {
+        List<String> lines = new ArrayList<>();
+        String id = null, event = null;
+        StringBuilder data = null;
+        Long retry = null;
+        boolean comment = false;
+        try (Stream<String> body = response.body()) {
+            for (String line : (Iterable<String>) body::iterator) {
+                if (line.isEmpty()) {
+                    if (!lines.isEmpty()) {
+                        frames.add(new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines)));
+                    }
+                    lines.clear();
+                    id = event = null;
+                    data = null;
+                    retry = null;
+                    comment = false;
+                    continue;
+                }
+                lines.add(line);
+                int colon = line.indexOf(':');
+                String field = colon < 0 ? line : line.substring(0, colon);
+                String value = colon < 0 ? "" : line.substring(colon + 1);
+                if (value.startsWith(" ")) {
+                    value = value.substring(1);
+                }
+                switch (field) {
+                    case "" -> comment = true;
+                    case "id" -> id = value;
+                    case "event" -> event = value;
+                    case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                    case "retry" -> retry = Long.parseLong(value);
+                    default -> {
+                    }
+                }
+            }
+        } catch (Exception e) {
+            // stream ended by close() or by the server
+        } finally {
+            ended = true;
+        }
+    }
+
+    /** The next frame, or null after the timeout. */
+    public Frame next(Duration timeout) {
+        try {
+            return frames.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The next frame with this event name, skipping others (heartbeats); fails after the timeout. */
+    public Frame await(String event, Duration timeout) {
+        return await(f -> event.equals(f.event()), timeout, "event " + event);
+    }
+
+    public Frame await(Predicate<Frame> p, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            Frame f = left > 0 ? next(Duration.ofNanos(left)) : null;
+            if (f == null) {
+                throw new AssertionError("no " + what + " within " + timeout + (ended ? " (stream ended)" : ""));
+            }
+            if (p.test(f)) {
+                return f;
+            }
+        }
+    }
+
+    /** Frames of application events (anything but heartbeats and comments) received within the window. */
+    public List<Frame> drainEvents(Duration window) {
+        List<Frame> out = new ArrayList<>();
+        long deadline = System.nanoTime() + window.toNanos();
+        while (System.nanoTime() < deadline) {
+            Frame f = next(Duration.ofMillis(20));
+            if (f != null && !f.isComment() && !"heartbeat".equals(f.event())) {
+                out.add(f);
+            }
+        }
+        return out;
+    }
+
+    /** Waits until the server ended the stream. */
+    public boolean awaitEnd(Duration timeout) {
+        try {
+            reader.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            return ended;
+        }
+    }
+
+    public boolean ended() {
+        return ended;
+    }
+
+    @Override
+    public void close() {
+        reader.cancel(true);
+        try {
+            response.body().close();
+        } catch (Exception ignored) {
+            // already closed
+        }
+    }
+}
