@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.Hub;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -25,7 +26,7 @@ import io.smallrye.common.annotation.NonBlocking;
 @Path("/api/sse/events")
 public class EventsResource {
 
-    static final int MAX_BATCH = 1000;
+    static final int MAX_BATCH = Connection.MAX_BURST;
 
     @Inject
     Hub hub;

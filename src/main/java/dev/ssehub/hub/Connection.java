@@ -30,6 +30,8 @@ public final class Connection {
     /** Events per replay write, and log positions scanned per read. */
     static final int REPLAY_BATCH = 256;
     static final int REPLAY_SCAN = 4096;
+    /** The largest burst one publish call can queue at once (a batch publish). */
+    public static final int MAX_BURST = 1000;
 
     private final String clientId;
     private final String userId;
@@ -115,7 +117,10 @@ public final class Connection {
             if (closed || replaying) {
                 return false;
             }
-            if (outbox.size() >= queueSize) {
+            // Full means queueSize frames waiting behind a write the client has not taken yet. Frames that
+            // only wait for the event loop to come round (a burst, e.g. one batch publish running on this
+            // connection's own loop) are not the client's fault: they may reach queueSize + MAX_BURST.
+            if (outbox.size() >= (writing ? queueSize : queueSize + MAX_BURST)) {
                 if (policy == SlowConsumerPolicy.DROP_OLDEST) {
                     Object dropped = outbox.pollFirst();
                     if (dropped instanceof Event) {
@@ -243,6 +248,9 @@ public final class Connection {
     private void written(Throwable failure, int events, Event last, long oldestNanos) {
         writeStartedNanos = 0;
         if (failure != null) {
+            if (isClosed()) {
+                return; // we closed it (e.g. slow consumer): the pending write failing is expected
+            }
             hub.writeFailed(this, failure);
             close(hub.isClosedChannel(failure) ? CloseReason.CLIENT : CloseReason.WRITE_ERROR);
             return;

@@ -1,5 +1,6 @@
 package dev.ssehub.hub;
 
+import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -231,9 +232,9 @@ public class Hub {
         }
     }
 
+    /** A failure that means the client went away (closed channel, reset, broken pipe), not a server fault. */
     boolean isClosedChannel(Throwable t) {
-        return t instanceof ClosedChannelException || t instanceof IllegalStateException
-                || (t.getMessage() != null && t.getMessage().contains("Connection reset"));
+        return t instanceof ClosedChannelException || t instanceof IllegalStateException || t instanceof IOException;
     }
 
     void droppedOldest(Connection c, boolean first) {
