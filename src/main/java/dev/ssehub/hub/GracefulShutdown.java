@@ -1,0 +1,95 @@
+package dev.ssehub.hub;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.jboss.logging.Logger;
+
+import dev.ssehub.config.SseConfig;
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import sun.misc.Signal;
+
+/**
+ * SIGTERM: Quarkus's pre-shutdown delay ({@code quarkus.shutdown.delay}, set to {@code sse.shutdown.drain})
+ * turns readiness DOWN at once while the server keeps working; during it we close the streams one by
+ * one, spread evenly over {@code sse.shutdown.drain}, so their clients reconnect (to other replicas)
+ * spread out instead of all at once, and resume from their Last-Event-ID. Heartbeats go on meanwhile.
+ * Streams opened during the drain are closed by the sweep too; the last ones at the final shutdown.
+ */
+@ApplicationScoped
+public class GracefulShutdown {
+
+    private static final Logger LOG = Logger.getLogger(GracefulShutdown.class);
+
+    @Inject
+    Hub hub;
+    @Inject
+    ConnectionRegistry registry;
+    @Inject
+    SseConfig config;
+
+    private volatile Thread drainer;
+
+    /**
+     * The JVM ends on SIGTERM with status 143 whatever its shutdown did. A planned stop (Kubernetes
+     * sends SIGTERM) is a clean exit: ask Quarkus for an orderly exit with status 0 instead, which runs
+     * the same graceful shutdown. Production runs only: dev mode and tests keep their own handling.
+     */
+    void onStart(@Observes StartupEvent event) {
+        if (LaunchMode.current() == LaunchMode.NORMAL) {
+            Signal.handle(new Signal("TERM"), signal -> Quarkus.asyncExit(0));
+        }
+    }
+
+    void onPreShutdown(@Observes ShutdownDelayInitiatedEvent event) {
+        Thread t = new Thread(this::drain, "sse-shutdown-drain");
+        t.setDaemon(true);
+        drainer = t;
+        t.start();
+    }
+
+    private void drain() {
+        long drainNanos = config.shutdown().drain().toNanos();
+        List<Connection> open = new ArrayList<>(registry.all());
+        int n = open.size();
+        LOG.infof("Shutting down: readiness is DOWN; closing %d streams over %s", n, config.shutdown().drain());
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < n; i++) {
+                // Close the i-th stream at i/n of the drain period.
+                long due = start + drainNanos * i / n;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                open.get(i).close(CloseReason.SHUTDOWN);
+            }
+            while (!Thread.currentThread().isInterrupted()) {
+                // Latecomers (clients that reconnected here during the drain) go too.
+                hub.closeAll(CloseReason.SHUTDOWN);
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    void onShutdown(@Observes ShutdownEvent event) {
+        Thread t = drainer;
+        if (t != null) {
+            t.interrupt();
+        }
+        int left = hub.closeAll(CloseReason.SHUTDOWN);
+        if (left > 0) {
+            LOG.infof("Shutdown: closed the last %d streams", left);
+        }
+    }
+}
