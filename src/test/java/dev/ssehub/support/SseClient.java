@@ -37,7 +37,14 @@ public final class SseClient implements AutoCloseable {
 
     private SseClient(HttpResponse<Stream<String>> response) {
         this.response = response;
-        this.reader = CompletableFuture.runAsync(this::read);
+        // A thread of its own: the common pool has one thread on a 2-core machine, and readers block.
+        this.reader = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            read();
+            reader.complete(null);
+        }, "sse-client-reader");
+        t.setDaemon(true);
+        t.start();
     }
 
     public static SseClient connect(String url) {
@@ -169,7 +176,6 @@ public final class SseClient implements AutoCloseable {
 
     @Override
     public void close() {
-        reader.cancel(true);
         try {
             response.body().close();
         } catch (Exception ignored) {
