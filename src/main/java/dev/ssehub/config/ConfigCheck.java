@@ -36,7 +36,10 @@ public class ConfigCheck {
 
     static List<String> problems(SseConfig c) {
         List<String> p = new ArrayList<>();
-        positive(p, "sse.heartbeat.interval", c.heartbeat().interval());
+        if (c.heartbeat().interval().toMillis() < 1000) {
+            // Quarkus's scheduler runs every() jobs at a one-second resolution at best.
+            p.add("sse.heartbeat.interval must be at least 1s (was " + c.heartbeat().interval() + ")");
+        }
         positive(p, "sse.retry", c.retry());
         positive(p, "sse.client-timeout", c.clientTimeout());
         positive(p, "sse.replay.max-age", c.replay().maxAge());

@@ -64,8 +64,9 @@ public class GracefulShutdown {
         long start = System.nanoTime();
         try {
             for (int i = 0; i < n; i++) {
-                // Close the i-th stream at i/n of the drain period.
-                long due = start + drainNanos * i / n;
+                // Close the i-th stream at (i+1)/(n+1) of the drain: evenly spread, none at the very start
+                // (load balancers first see readiness DOWN), the last one before the drain ends.
+                long due = start + drainNanos * (i + 1) / (n + 1);
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
                     Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));

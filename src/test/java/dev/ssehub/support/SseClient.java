@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  */
 public final class SseClient implements AutoCloseable {
 
-    public record Frame(String id, String event, String data, Long retry, List<String> lines) {
+    public record Frame(String id, String event, String data, Long retry, List<String> lines, long receivedNanos) {
         public boolean isComment() {
             return event == null && data == null && id == null && retry == null;
         }
@@ -34,6 +34,7 @@ public final class SseClient implements AutoCloseable {
     private final HttpResponse<Stream<String>> response;
     private final CompletableFuture<Void> reader;
     private volatile boolean ended;
+    private volatile long endedNanos;
 
     private SseClient(HttpResponse<Stream<String>> response) {
         this.response = response;
@@ -85,7 +86,8 @@ public final class SseClient implements AutoCloseable {
             for (String line : (Iterable<String>) body::iterator) {
                 if (line.isEmpty()) {
                     if (!lines.isEmpty()) {
-                        frames.add(new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines)));
+                        frames.add(new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines),
+                                System.nanoTime()));
                     }
                     lines.clear();
                     id = event = null;
@@ -114,6 +116,7 @@ public final class SseClient implements AutoCloseable {
         } catch (Exception e) {
             // stream ended by close() or by the server
         } finally {
+            endedNanos = System.nanoTime();
             ended = true;
         }
     }
@@ -168,6 +171,11 @@ public final class SseClient implements AutoCloseable {
         } catch (Exception e) {
             return ended;
         }
+    }
+
+    /** When the stream ended (System.nanoTime), 0 while open. */
+    public long endedNanos() {
+        return endedNanos;
     }
 
     public boolean ended() {

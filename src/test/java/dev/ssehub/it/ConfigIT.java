@@ -1,0 +1,31 @@
+package dev.ssehub.it;
+
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** An invalid sse.* value stops start-up with a message that names the key. */
+class ConfigIT {
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({
+            "SSE_QUEUE_SIZE, 0, sse.queue-size",
+            "SSE_MAX_CLIENTS, lots, sse.max-clients",
+            "SSE_HEARTBEAT_INTERVAL, 0s, sse.heartbeat.interval",
+            "SSE_SLOW_CONSUMER, sometimes, sse.slow-consumer",
+            "SSE_BACKPLANE, redis, sse.backplane",
+    })
+    void invalidValueFailsStartupNamingTheKey(String env, String value, String key) throws Exception {
+        try (ServiceProcess svc = ServiceProcess.start(Map.of(env, value))) {
+            assertTrue(svc.process.waitFor(60, TimeUnit.SECONDS), "start-up should fail");
+            String out = svc.output();
+            assertNotEquals(0, svc.process.exitValue(), out);
+            assertTrue(out.contains(key), "output names " + key + ":\n" + out);
+        }
+    }
+}
