@@ -60,7 +60,7 @@ public class StreamResource {
         response.putHeader("Cache-Control", "no-cache");
         response.putHeader("X-Accel-Buffering", "no");
         ContextInternal context = (ContextInternal) Vertx.currentContext();
-        VertxSseChannel channel = new VertxSseChannel(response, sink, context.nettyEventLoop());
+        VertxSseChannel channel = new VertxSseChannel(request, response, sink, context.nettyEventLoop());
         try {
             sinks.track(sink, hub.open(req, channel));
         } catch (Hub.RejectedException e) {

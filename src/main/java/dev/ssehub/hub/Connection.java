@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import dev.ssehub.config.SseConfig.SlowConsumerPolicy;
 
@@ -48,7 +49,7 @@ public final class Connection {
     private final SlowConsumerPolicy policy;
 
     // Guarded by this.
-    private final ArrayDeque<Object> outbox = new ArrayDeque<>();
+    private final ArrayDeque<Object> outbox = new ArrayDeque<>(4); // grows under load; small when idle
     private boolean scheduled;
     private boolean writing;
     private boolean closed;
@@ -61,8 +62,16 @@ public final class Connection {
     private volatile long eventsDropped;
     private volatile String lastEventId;
 
+    /** One instance each, not a new object per scheduling or write. */
+    private final Runnable drainTask = this::drain;
+    private final Consumer<Throwable> writeDone = this::written;
+    private static final ThreadLocal<List<Frame>> SCRATCH = ThreadLocal.withInitial(ArrayList::new);
+
     // Channel thread only.
-    private List<byte[]> prelude;
+    private int writeEvents;
+    private Event writeLast;
+    private long writeOldestNanos;
+    private List<Frame> prelude;
     private long replayCursor;
 
     Connection(String clientId, String userId, String sessionId, Set<String> topics, Set<String> types,
@@ -93,10 +102,10 @@ public final class Connection {
     }
 
     /** Starts the write loop: the first frames, then (when resuming) the replay from the cursor, then live events. */
-    void start(List<byte[]> firstFrames, long replayFrom) {
+    void start(List<Frame> firstFrames, long replayFrom) {
         this.prelude = firstFrames;
         this.replayCursor = replayFrom;
-        channel.execute(this::drain);
+        channel.execute(drainTask);
     }
 
     /** Called by the hub under the publish lock: from now on events are offered live. */
@@ -146,13 +155,13 @@ public final class Connection {
             return false;
         }
         if (schedule) {
-            channel.execute(this::drain);
+            channel.execute(drainTask);
         }
         return true;
     }
 
     /** A heartbeat goes out only to an idle live connection: any other traffic already keeps it alive. */
-    boolean offerHeartbeat(byte[] frame) {
+    boolean offerHeartbeat(Frame frame) {
         synchronized (this) {
             if (closed || replaying || writing || scheduled || !outbox.isEmpty()) {
                 return false;
@@ -168,7 +177,6 @@ public final class Connection {
     }
 
     private void drain() {
-        List<byte[]> frames;
         int events = 0;
         Event last = null;
         long oldestNanos = 0;
@@ -179,7 +187,9 @@ public final class Connection {
             }
             writing = true;
         }
-        frames = new ArrayList<>();
+        // The channel is done with the list when write() returns, so one list per thread serves every stream.
+        List<Frame> frames = SCRATCH.get();
+        frames.clear();
         if (prelude != null) {
             frames.addAll(prelude);
             prelude = null;
@@ -220,7 +230,7 @@ public final class Connection {
                         }
                         last = e;
                     } else {
-                        frames.add((byte[]) f);
+                        frames.add((Frame) f);
                     }
                 }
             }
@@ -234,19 +244,27 @@ public final class Connection {
                 }
             }
             if (readAgain) {
-                channel.execute(this::drain);
+                channel.execute(drainTask);
             }
             return;
         }
-        final int batchEvents = events;
-        final Event batchLast = last;
-        final long batchOldest = oldestNanos;
+        writeEvents = events;
+        writeLast = last;
+        writeOldestNanos = oldestNanos;
         writeStartedNanos = System.nanoTime();
-        channel.write(frames, failure -> written(failure, batchEvents, batchLast, batchOldest));
+        boolean done = channel.write(frames, writeDone);
+        frames.clear();
+        if (done) {
+            written(null);
+        }
     }
 
-    private void written(Throwable failure, int events, Event last, long oldestNanos) {
+    /** Completion of the write started by {@link #drain}; its batch is described by the write* fields. */
+    private void written(Throwable failure) {
         writeStartedNanos = 0;
+        int events = writeEvents;
+        Event last = writeLast;
+        writeLast = null;
         if (failure != null) {
             if (isClosed()) {
                 return; // we closed it (e.g. slow consumer): the pending write failing is expected
@@ -257,9 +275,9 @@ public final class Connection {
         }
         if (events > 0) {
             eventsSent += events;
-            lastEventId = last.id().toString();
+            lastEventId = last.idString();
         }
-        hub.written(this, events, oldestNanos);
+        hub.written(this, events, writeOldestNanos);
         boolean more;
         synchronized (this) {
             writing = false;
@@ -270,7 +288,7 @@ public final class Connection {
         }
         if (more) {
             // Not a direct call: a write can complete inside write(), and a long replay must not recurse.
-            channel.execute(this::drain);
+            channel.execute(drainTask);
         }
     }
 

@@ -9,29 +9,36 @@ import java.time.Instant;
 public final class Event {
 
     private final EventId id;
+    /** {@code id.toString()}, kept: every write records the stream's last event id. */
+    private final String idString;
     private final String type;
     private final String dataJson;
     private final Target target;
     private final String idempotencyKey;
     private final Instant timestamp;
     private final long publishedNanos;
-    private final byte[] wire;
+    private final Frame wire;
     /** Position in the replay log; set once when the log takes the event. */
     long position = -1;
 
     public Event(EventId id, Draft draft, Instant timestamp, long publishedNanos) {
         this.id = id;
+        this.idString = id.toString();
         this.type = draft.type();
         this.dataJson = draft.dataJson();
         this.target = draft.target();
         this.idempotencyKey = draft.idempotencyKey();
         this.timestamp = timestamp;
         this.publishedNanos = publishedNanos;
-        this.wire = WireFormat.event(id.toString(), type, dataJson);
+        this.wire = new Frame(WireFormat.event(idString, type, dataJson));
     }
 
     public EventId id() {
         return id;
+    }
+
+    public String idString() {
+        return idString;
     }
 
     public String type() {
@@ -58,7 +65,7 @@ public final class Event {
         return publishedNanos;
     }
 
-    public byte[] wire() {
+    public Frame wire() {
         return wire;
     }
 

@@ -116,10 +116,10 @@ public class Hub {
             throw new RejectedException(rejection);
         }
         metrics.opened();
-        List<byte[]> prelude = new ArrayList<>(2);
-        prelude.add(WireFormat.established(config.retry().toMillis(), json(new Established(c.clientId(), c.userId(),
+        List<Frame> prelude = new ArrayList<>(2);
+        prelude.add(new Frame(WireFormat.established(config.retry().toMillis(), json(new Established(c.clientId(), c.userId(),
                 c.sessionId(), sorted(c.topics()), sorted(c.types()), config.heartbeat().interval().toMillis(),
-                Instant.now().toString()))));
+                Instant.now().toString())))));
         long from = 0;
         if (resume) {
             // Registered in replay mode above, so no live event reaches it before the cursor is set:
@@ -208,9 +208,9 @@ public class Hub {
         }
     }
 
-    byte[] truncatedFrame(String requested, EventId oldest) {
-        return WireFormat.control("replay_truncated",
-                json(new Truncated(requested, oldest == null ? null : oldest.toString())));
+    Frame truncatedFrame(String requested, EventId oldest) {
+        return new Frame(WireFormat.control("replay_truncated",
+                json(new Truncated(requested, oldest == null ? null : oldest.toString()))));
     }
 
     void replayed(int events) {
@@ -272,9 +272,9 @@ public class Hub {
     public int heartbeat() {
         long now = System.nanoTime();
         long timeout = config.clientTimeout().toNanos();
-        byte[] frame = config.heartbeat().mode() == SseConfig.HeartbeatMode.COMMENT
+        Frame frame = new Frame(config.heartbeat().mode() == SseConfig.HeartbeatMode.COMMENT
                 ? WireFormat.comment("heartbeat")
-                : WireFormat.control("heartbeat", json(new Heartbeat(System.currentTimeMillis())));
+                : WireFormat.control("heartbeat", json(new Heartbeat(System.currentTimeMillis()))));
         int sent = 0;
         for (Connection c : registry.all()) {
             if (c.pendingWriteNanos(now) > timeout) {

@@ -16,8 +16,12 @@ public interface SseChannel {
     /** Runs the task later on the thread that owns this connection (its event loop), in submission order. */
     void execute(Runnable task);
 
-    /** Writes the frames as one write; {@code done} gets {@code null} once written, or the failure. */
-    void write(List<byte[]> frames, Consumer<Throwable> done);
+    /**
+     * Writes the frames as one write. Returns true when every byte was handed to the network before
+     * returning; {@code done} is then not called. Otherwise {@code done} is called exactly once, now or
+     * later, with {@code null} once written or with the failure. The channel does not keep {@code frames}.
+     */
+    boolean write(List<Frame> frames, Consumer<Throwable> done);
 
     /** Ends the stream cleanly (the client sees the end of the response and reconnects). */
     void close();
