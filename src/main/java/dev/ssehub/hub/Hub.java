@@ -141,6 +141,8 @@ public class Hub {
     public PublishResult publish(Event.Draft draft) {
         synchronized (publishLock) {
             if (draft.idempotencyKey() != null) {
+                // Keys whose events left the log (e.g. aged out during a quiet period) no longer count.
+                forgetExpiredKeys();
                 Event earlier = byKey.get(draft.idempotencyKey());
                 if (earlier != null) {
                     return new PublishResult(earlier, 0, true);
