@@ -141,8 +141,6 @@ public class Hub {
     public PublishResult publish(Event.Draft draft) {
         synchronized (publishLock) {
             if (draft.idempotencyKey() != null) {
-                // Keys whose events left the log (e.g. aged out during a quiet period) no longer count.
-                forgetExpiredKeys();
                 Event earlier = byKey.get(draft.idempotencyKey());
                 if (earlier != null) {
                     return new PublishResult(earlier, 0, true);
@@ -286,7 +284,11 @@ public class Hub {
             }
         }
         metrics.heartbeats(sent);
-        log.evictExpired(System.currentTimeMillis());
+        synchronized (publishLock) {
+            // Events age out here when nothing is published; their idempotency keys go with them.
+            log.evictExpired(System.currentTimeMillis());
+            forgetExpiredKeys();
+        }
         return sent;
     }
 
