@@ -51,10 +51,14 @@ final class VertxSseChannel implements SseChannel {
 
     private static final Logger LOG = Logger.getLogger(VertxSseChannel.class);
     private static final byte[] CRLF = { '\r', '\n' };
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final DirectSlab SLAB = new DirectSlab();
-    /** A frame as one HTTP/1.1 chunk: hex length, CRLF, the frame, CRLF; direct memory, shared. */
-    private static final Function<byte[], ByteBuffer> CHUNK = bytes -> SLAB.copy(chunkHeader(bytes.length), bytes,
-            CRLF);
+    /** A frame as one HTTP/1.1 chunk, in direct memory, shared by every stream. */
+    private static final Function<Frame, ByteBuffer> CHUNK = frame -> {
+        ByteBuf chunk = Unpooled.buffer(frame.length() + 12);
+        writeChunk(chunk, List.of(frame), frame.length());
+        return SLAB.copy(chunk.nioBuffer());
+    };
     private static volatile boolean pipelineLogged;
     private static final boolean EPOLL = epollAvailable();
 
@@ -64,7 +68,6 @@ final class VertxSseChannel implements SseChannel {
     private final LoopBatcher batcher;
     /** The HTTP encoder's context once the headers are out, when raw chunk writes apply; else null. */
     private ChannelHandlerContext raw;
-    private Channel netty;
     /** The socket, when direct writes apply (see {@link #probe}); else null. */
     private FileDescriptor fd;
     private boolean probed;
@@ -115,13 +118,8 @@ final class VertxSseChannel implements SseChannel {
             for (int i = 0; i < frames.size(); i++) {
                 total += frames.get(i).length();
             }
-            buf = ctx.alloc().directBuffer(10 + total + 2);
-            writeHex(buf, total);
-            buf.writeByte('\r').writeByte('\n');
-            for (int i = 0; i < frames.size(); i++) {
-                buf.writeBytes(frames.get(i).bytes());
-            }
-            buf.writeBytes(CRLF);
+            buf = ctx.alloc().directBuffer(total + 12);
+            writeChunk(buf, frames, total);
             if (fd != null && buf.hasMemoryAddress() && nothingPending()) {
                 try {
                     int n = fd.writeAddress(buf.memoryAddress(), buf.readerIndex(), buf.writerIndex());
@@ -146,8 +144,9 @@ final class VertxSseChannel implements SseChannel {
 
     /** Nothing of this connection waits in Netty, so a direct write keeps the byte order. */
     private boolean nothingPending() {
-        ChannelOutboundBuffer out = netty.unsafe().outboundBuffer();
-        return out != null && out.totalPendingWriteBytes() == 0 && netty.isActive();
+        Channel ch = raw.channel();
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out != null && out.totalPendingWriteBytes() == 0 && ch.isActive();
     }
 
     private void writeThroughVertx(List<Frame> frames, Consumer<Throwable> done) {
@@ -198,7 +197,6 @@ final class VertxSseChannel implements SseChannel {
             return;
         }
         raw = encoder;
-        netty = ch;
         // The head is out and nothing reads these maps again (keep-alive was decided when the request came
         // in; the hub copied what it keeps): an idle stream should not hold a dozen header entries.
         response.headers().clear();
@@ -224,18 +222,20 @@ final class VertxSseChannel implements SseChannel {
         }
     }
 
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-
-    /** The chunk size in lower-case hex, without a String per write. */
-    private static void writeHex(ByteBuf buf, int value) {
-        int shift = (31 - Integer.numberOfLeadingZeros(value | 1)) / 4 * 4;
+    /**
+     * Writes the frames ({@code length} bytes in all) as one HTTP/1.1 chunk: the length in lower-case hex,
+     * CRLF, the frames, CRLF; no String per write.
+     */
+    private static void writeChunk(ByteBuf buf, List<Frame> frames, int length) {
+        int shift = (31 - Integer.numberOfLeadingZeros(length | 1)) / 4 * 4;
         for (; shift >= 0; shift -= 4) {
-            buf.writeByte(HEX[(value >>> shift) & 0xf]);
+            buf.writeByte(HEX[(length >>> shift) & 0xf]);
         }
-    }
-
-    private static byte[] chunkHeader(int length) {
-        return (Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        buf.writeBytes(CRLF);
+        for (int i = 0; i < frames.size(); i++) {
+            buf.writeBytes(frames.get(i).bytes());
+        }
+        buf.writeBytes(CRLF);
     }
 
     @Override
@@ -260,8 +260,8 @@ final class VertxSseChannel implements SseChannel {
         private static final int SLAB_BYTES = 256 * 1024;
         private ByteBuffer slab;
 
-        synchronized ByteBuffer copy(byte[] head, byte[] body, byte[] tail) {
-            int n = head.length + body.length + tail.length;
+        synchronized ByteBuffer copy(ByteBuffer src) {
+            int n = src.remaining();
             ByteBuffer out;
             if (n > SLAB_BYTES / 8) {
                 out = ByteBuffer.allocateDirect(n);
@@ -273,7 +273,7 @@ final class VertxSseChannel implements SseChannel {
                 out.limit(n);
                 slab.position(slab.position() + n);
             }
-            out.put(head).put(body).put(tail).flip();
+            out.put(src).flip();
             return out;
         }
     }

@@ -30,10 +30,10 @@ public final class Frame {
      * both build it the first time; either result is kept, so the encoder must be pure.
      */
     @SuppressWarnings("unchecked")
-    public <T> T encoded(Function<byte[], T> encoder) {
+    public <T> T encoded(Function<Frame, T> encoder) {
         Object e = encoded;
         if (e == null) {
-            e = encoder.apply(bytes);
+            e = encoder.apply(this);
             encoded = e;
         }
         return (T) e;
