@@ -46,7 +46,7 @@ import dev.ssehub.api.ProblemMapper;
 import dev.ssehub.api.StatsResource;
 import dev.ssehub.api.StreamResource;
 import dev.ssehub.hub.Connection;
-import dev.ssehub.hub.Hub;
+import dev.ssehub.hub.ControlFrames;
 import dev.ssehub.hub.WireFormat;
 import dev.ssehub.support.Api;
 import io.quarkus.test.junit.QuarkusTest;
@@ -132,9 +132,9 @@ class OpenApiDocTest {
         records.put("Subscriptions", ConnectionsResource.Subscriptions.class);
         records.put("StatsView", StatsResource.StatsView.class);
         records.put("Problem", ProblemMapper.Problem.class);
-        records.put("Established", Hub.Established.class);
-        records.put("Heartbeat", Hub.Heartbeat.class);
-        records.put("Truncated", Hub.Truncated.class);
+        records.put("Established", ControlFrames.Established.class);
+        records.put("Heartbeat", ControlFrames.Heartbeat.class);
+        records.put("Truncated", ControlFrames.Truncated.class);
         records.forEach((schema, type) -> assertEquals(
                 Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).collect(Collectors.toCollection(TreeSet::new)),
                 spec.properties.get(schema), "schema " + schema + " vs " + type.getName()));

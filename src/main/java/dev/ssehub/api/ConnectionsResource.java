@@ -1,8 +1,9 @@
 package dev.ssehub.api;
 
+import static dev.ssehub.hub.Subscription.sorted;
+
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -25,11 +26,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ssehub.hub.CloseReason;
 import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.Hub;
+import dev.ssehub.hub.Subscription;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** Management of open streams: list, close, change subscriptions. Admin only once auth exists. */
 @Path("/api/sse/connections")
 public class ConnectionsResource {
+
+    private static final Set<String> SUBSCRIPTION_FIELDS = Set.of("add", "remove", "types");
 
     @Inject
     Hub hub;
@@ -41,7 +45,8 @@ public class ConnectionsResource {
             List<String> types, String connectedAt, String remoteAddress, String userAgent, String lastEventId,
             long eventsSent, long eventsDropped, int queued, boolean replaying) {
         static ConnectionView of(Connection c) {
-            return new ConnectionView(c.clientId(), c.userId(), c.sessionId(), sorted(c.topics()), sorted(c.types()),
+            Subscription s = c.subscription();
+            return new ConnectionView(c.clientId(), c.userId(), c.sessionId(), sorted(s.topics()), sorted(s.types()),
                     c.connectedAt().toString(), c.remoteAddress(), c.userAgent(), c.lastEventId(), c.eventsSent(),
                     c.eventsDropped(), c.queued(), c.replaying());
         }
@@ -97,40 +102,25 @@ public class ConnectionsResource {
             throw ApiException.badRequest("Expected a JSON object with add, remove and/or types");
         }
         node.fieldNames().forEachRemaining(f -> {
-            if (!Set.of("add", "remove", "types").contains(f)) {
+            if (!SUBSCRIPTION_FIELDS.contains(f)) {
                 throw ApiException.badRequest("Unknown field " + f + "; allowed: add, remove, types");
             }
         });
-        Set<String> add = Requests.topics(strings(node.get("add"), "add"), "add");
-        Set<String> remove = Requests.topics(strings(node.get("remove"), "remove"), "remove");
-        Set<String> types = node.hasNonNull("types") ? Requests.types(strings(node.get("types"), "types"), "types") : null;
-        Set<String> topics = new LinkedHashSet<>(c.topics());
-        topics.removeAll(remove);
-        topics.addAll(add);
-        if (topics.size() > Requests.MAX_STREAM_FILTERS) {
-            throw ApiException.badRequest("A stream holds at most " + Requests.MAX_STREAM_FILTERS + " topics");
+        Set<String> add = Requests.topics(Requests.strings(node.get("add"), "add"), "add");
+        Set<String> remove = Requests.topics(Requests.strings(node.get("remove"), "remove"), "remove");
+        Set<String> types = node.hasNonNull("types")
+                ? Requests.types(Requests.strings(node.get("types"), "types"), "types")
+                : null;
+        Subscription now;
+        try {
+            now = hub.changeSubscriptions(c, add, remove, types);
+        } catch (IllegalArgumentException tooMany) {
+            throw ApiException.badRequest(tooMany.getMessage());
         }
-        if (!hub.updateSubscriptions(c, topics, types)) {
+        if (now == null) {
             throw ApiException.notFound("No open stream with client id " + clientId);
         }
-        return new Subscriptions(c.clientId(), sorted(c.topics()), sorted(c.types()));
-    }
-
-    private List<String> strings(JsonNode n, String field) {
-        if (n == null || n.isNull()) {
-            return List.of();
-        }
-        if (!n.isArray()) {
-            throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
-        }
-        List<String> out = new ArrayList<>();
-        for (JsonNode e : n) {
-            if (!e.isTextual()) {
-                throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
-            }
-            out.add(e.textValue());
-        }
-        return out;
+        return new Subscriptions(c.clientId(), sorted(now.topics()), sorted(now.types()));
     }
 
     private Connection find(String clientId) {
@@ -139,11 +129,5 @@ public class ConnectionsResource {
             throw ApiException.notFound("No open stream with client id " + clientId);
         }
         return c;
-    }
-
-    private static List<String> sorted(Set<String> s) {
-        List<String> l = new ArrayList<>(s);
-        l.sort(null);
-        return l;
     }
 }

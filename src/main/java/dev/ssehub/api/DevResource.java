@@ -9,19 +9,26 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.jboss.logging.Logger;
+
 import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.Hub;
 import dev.ssehub.hub.Target;
+import dev.ssehub.observability.SseMetrics;
 
 /** Development helpers, enabled by {@code sse.dev-endpoints} (on in the dev and test profiles only). */
 @Path("/api/sse")
 public class DevResource {
 
+    private static final Logger LOG = Logger.getLogger(DevResource.class);
+
     @Inject
     Hub hub;
     @Inject
     SseConfig config;
+    @Inject
+    SseMetrics metrics;
 
     /** Broadcasts a {@code generic_event} to every stream. */
     @POST
@@ -39,7 +46,9 @@ public class DevResource {
     @Path("/reset")
     public Response reset() {
         enabled();
-        hub.reset();
+        int closed = hub.reset();
+        metrics.resetStats();
+        LOG.infof("Reset: closed %d streams, cleared the replay log, idempotency keys and statistics", closed);
         return Response.noContent().build();
     }
 

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.EventId;
+import dev.ssehub.hub.Subscription;
 import dev.ssehub.hub.Target;
 import dev.ssehub.hub.WireFormat;
 
@@ -27,8 +28,9 @@ final class Requests {
 
     /** User, session, client ids, topics and idempotency keys: printable ASCII, no spaces, 1–128 characters. */
     static final Pattern NAME = Pattern.compile("[!-~]{1,128}");
+    static final String NAME_RULE = "1 to 128 printable ASCII characters without spaces";
     static final int MAX_LIST = 1000;
-    static final int MAX_STREAM_FILTERS = 64;
+    static final int MAX_STREAM_FILTERS = Subscription.MAX_ENTRIES;
     private static final Set<String> EVENT_FIELDS = Set.of("type", "data", "id", "target");
     private static final Set<String> TARGET_FIELDS = Set.of("userIds", "sessionIds", "clientIds", "topics");
 
@@ -64,8 +66,7 @@ final class Requests {
         JsonNode id = node.get("id");
         if (id != null && !id.isNull()) {
             if (!id.isTextual() || !NAME.matcher(id.textValue()).matches()) {
-                throw ApiException.badRequest("Invalid " + where + "id: the idempotency key must be 1 to 128 "
-                        + "printable ASCII characters without spaces");
+                throw ApiException.badRequest("Invalid " + where + "id: the idempotency key must be " + NAME_RULE);
             }
             key = id.textValue();
         }
@@ -100,20 +101,30 @@ final class Requests {
     }
 
     private static List<String> names(JsonNode node, String field) {
+        if (node != null && node.size() > MAX_LIST) {
+            throw ApiException.badRequest("Invalid " + field + ": at most " + MAX_LIST + " entries");
+        }
+        List<String> values = strings(node, field);
+        for (String v : values) {
+            if (!NAME.matcher(v).matches()) {
+                throw ApiException.badRequest("Invalid " + field + " entry: expected " + NAME_RULE);
+            }
+        }
+        return values;
+    }
+
+    /** A JSON array of strings ({@code null} or absent: empty). */
+    static List<String> strings(JsonNode node, String field) {
         if (node == null || node.isNull()) {
             return List.of();
         }
         if (!node.isArray()) {
             throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
         }
-        if (node.size() > MAX_LIST) {
-            throw ApiException.badRequest("Invalid " + field + ": at most " + MAX_LIST + " entries");
-        }
         List<String> out = new ArrayList<>(node.size());
         for (JsonNode n : node) {
-            if (!n.isTextual() || !NAME.matcher(n.textValue()).matches()) {
-                throw ApiException.badRequest("Invalid " + field + " entry: expected 1 to 128 printable ASCII "
-                        + "characters without spaces");
+            if (!n.isTextual()) {
+                throw ApiException.badRequest("Invalid " + field + ": expected an array of strings");
             }
             out.add(n.textValue());
         }
@@ -126,8 +137,8 @@ final class Requests {
             String f = it.next().getKey();
             if (!known.contains(f)) {
                 // A typo such as "targets" must not silently turn a targeted event into a broadcast.
-                throw ApiException.badRequest("Unknown field " + where + f + "; allowed: " + String.join(", ",
-                        known.stream().sorted().toList()));
+                throw ApiException.badRequest("Unknown field " + where + f + "; allowed: "
+                        + String.join(", ", Subscription.sorted(known)));
             }
         }
     }
@@ -138,7 +149,7 @@ final class Requests {
 
     /** Topics of a stream or a subscription change. */
     static Set<String> topics(List<String> values, String field) {
-        return checkedSet(values, field, NAME, "1 to 128 printable ASCII characters without spaces");
+        return checkedSet(values, field, NAME, NAME_RULE);
     }
 
     /** Event types of a stream's type filter. */
@@ -169,7 +180,7 @@ final class Requests {
             return null;
         }
         if (!NAME.matcher(value).matches()) {
-            throw ApiException.badRequest("Invalid " + field + ": expected 1 to 128 printable ASCII characters without spaces");
+            throw ApiException.badRequest("Invalid " + field + ": expected " + NAME_RULE);
         }
         return value;
     }

@@ -11,6 +11,7 @@ import org.jboss.resteasy.reactive.RestQuery;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import dev.ssehub.hub.Hub;
+import dev.ssehub.observability.SseMetrics;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** {@code GET /api/sse/stats}. */
@@ -19,6 +20,8 @@ public class StatsResource {
 
     @Inject
     Hub hub;
+    @Inject
+    SseMetrics metrics;
 
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -32,9 +35,9 @@ public class StatsResource {
     @Produces(MediaType.APPLICATION_JSON)
     public StatsView stats(@RestQuery String userId) {
         String user = Requests.optionalName(userId, "userId");
-        Hub.Stats s = hub.stats();
-        return new StatsView(s.activeConnections(), s.activeUsers(), s.totalConnections(), s.eventsPublished(),
-                s.eventsDelivered(), s.eventsDropped(), s.deliveryErrors(), s.replayBufferSize(), s.uptimeSeconds(),
-                s.instanceId(), user == null ? null : hub.registry().connectionsOfUser(user));
+        return new StatsView(hub.registry().size(), hub.registry().users(), metrics.totalConnections(),
+                metrics.eventsPublished(), metrics.eventsDelivered(), metrics.eventsDropped(), metrics.deliveryErrors(),
+                hub.replayBufferSize(), hub.uptimeSeconds(), hub.instanceId(),
+                user == null ? null : hub.registry().connectionsOfUser(user));
     }
 }

@@ -17,11 +17,12 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.ConnectionRegistry;
 import dev.ssehub.hub.Hub;
+import dev.ssehub.transport.SinkTracker;
+import dev.ssehub.transport.StreamTransport;
+import dev.ssehub.transport.VertxSseChannel;
 import io.smallrye.common.annotation.NonBlocking;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.impl.ContextInternal;
 
 /** {@code GET /api/sse/stream}: opens a stream. */
 @Path("/api/sse")
@@ -31,6 +32,8 @@ public class StreamResource {
     Hub hub;
     @Inject
     SinkTracker sinks;
+    @Inject
+    StreamTransport transport;
     @Inject
     SseConfig config;
 
@@ -59,10 +62,9 @@ public class StreamResource {
         // Proxies must neither cache nor buffer the stream (nginx honours X-Accel-Buffering per response).
         response.putHeader("Cache-Control", "no-cache");
         response.putHeader("X-Accel-Buffering", "no");
-        ContextInternal context = (ContextInternal) Vertx.currentContext();
-        VertxSseChannel channel = new VertxSseChannel(request, response, sink, context.nettyEventLoop());
+        VertxSseChannel channel = transport.channel(sink, request, response);
         try {
-            sinks.track(sink, hub.open(req, channel));
+            sinks.track(sink, channel, hub.open(req, channel));
         } catch (Hub.RejectedException e) {
             response.headers().remove("Cache-Control").remove("X-Accel-Buffering");
             throw rejection(e.reason());

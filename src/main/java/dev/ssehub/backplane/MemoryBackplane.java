@@ -5,6 +5,7 @@ import java.util.function.ToIntFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.ssehub.hub.Backplane;
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.EventId;
 

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import dev.ssehub.hub.HubSettings.HeartbeatMode;
+import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -105,14 +107,6 @@ public interface SseConfig {
     interface Cors {
         /** Origins allowed to open streams from a browser on another origin. */
         Optional<List<String>> origins();
-    }
-
-    enum HeartbeatMode {
-        EVENT, COMMENT
-    }
-
-    enum SlowConsumerPolicy {
-        DISCONNECT, DROP_OLDEST
     }
 
     enum BackplaneKind {

@@ -10,8 +10,10 @@ public enum CloseReason {
     SLOW_CONSUMER("slow_consumer"),
     /** A write stayed pending longer than {@code sse.client-timeout}. */
     TIMEOUT("timeout"),
-    /** A write failed. */
+    /** A write failed for a reason on the service's side (not the client going away). */
     WRITE_ERROR("write_error"),
+    /** The service failed while opening the stream; it is closed so it holds no slot. */
+    ERROR("error"),
     /** The service is shutting down. */
     SHUTDOWN("shutdown"),
     /** {@code POST /api/sse/reset} (dev and test only). */

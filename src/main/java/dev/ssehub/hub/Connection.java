@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
-import dev.ssehub.config.SseConfig.SlowConsumerPolicy;
+import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
 
 /**
  * One stream: its metadata, a bounded outbox, and the write loop that drains the outbox to its
@@ -20,31 +20,30 @@ import dev.ssehub.config.SseConfig.SlowConsumerPolicy;
  *
  * <p>A connection that resumes from a Last-Event-ID starts in replay mode: it gets no live events; its
  * write loop reads the replay log forward from a cursor until it reaches the end of the log, and then,
- * under the publish lock, switches to live delivery (see {@link Hub#goLive}). Every event is thus either
+ * under the publish lock, switches to live delivery (see {@link Replay#goLive}). Every event is thus either
  * read from the log or offered live, never both and never neither.
+ *
+ * <p>Its subscription (topics and type filter) is one immutable value, replaced as a whole by
+ * {@link ConnectionRegistry#changeSubscription}, so {@link #accepts} sees one state or the other.
  *
  * <p>Threading: {@link #offer} and {@link #close} from any thread; the write loop ({@code drain},
  * {@code written}) only on the channel's thread. Shared state is guarded by {@code this}.
  */
 public final class Connection {
 
-    /** Events per replay write, and log positions scanned per read. */
-    static final int REPLAY_BATCH = 256;
-    static final int REPLAY_SCAN = 4096;
     /** The largest burst one publish call can queue at once (a batch publish). */
     public static final int MAX_BURST = 1000;
 
     private final String clientId;
     private final String userId;
     private final String sessionId;
-    private volatile Set<String> topics;
-    /** Event types this connection wants; empty: all. */
-    private volatile Set<String> types;
+    /** Written under the registry's lock only; see {@link ConnectionRegistry#changeSubscription}. */
+    private volatile Subscription subscription;
     private final Instant connectedAt;
     private final String remoteAddress;
     private final String userAgent;
     private final SseChannel channel;
-    private final Hub hub;
+    private final ConnectionHost host;
     private final int queueSize;
     private final SlowConsumerPolicy policy;
 
@@ -69,25 +68,25 @@ public final class Connection {
 
     // Channel thread only.
     private int writeEvents;
+    private int writeReplayed;
     private Event writeLast;
     private long writeOldestNanos;
     private List<Frame> prelude;
     private long replayCursor;
 
-    Connection(String clientId, String userId, String sessionId, Set<String> topics, Set<String> types,
-            String remoteAddress, String userAgent, String lastEventId, SseChannel channel, Hub hub, int queueSize,
+    Connection(String clientId, String userId, String sessionId, Subscription subscription, String remoteAddress,
+            String userAgent, String lastEventId, SseChannel channel, ConnectionHost host, int queueSize,
             SlowConsumerPolicy policy, boolean replaying) {
         this.clientId = clientId;
         this.userId = userId;
         this.sessionId = sessionId;
-        this.topics = Set.copyOf(topics);
-        this.types = Set.copyOf(types);
+        this.subscription = subscription;
         this.connectedAt = Instant.now();
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
         this.lastEventId = lastEventId;
         this.channel = channel;
-        this.hub = hub;
+        this.host = host;
         this.queueSize = queueSize;
         this.policy = policy;
         this.replaying = replaying;
@@ -97,8 +96,8 @@ public final class Connection {
 
     /** Whether this connection should get the event: its target and this connection's type filter. */
     public boolean accepts(Event e) {
-        Set<String> t = types;
-        return (t.isEmpty() || t.contains(e.type())) && e.target().matches(clientId, userId, sessionId, topics);
+        Subscription s = subscription; // one read: both sets from the same state
+        return s.wants(e.type()) && e.target().matches(clientId, userId, sessionId, s.topics());
     }
 
     /** Starts the write loop: the first frames, then (when resuming) the replay from the cursor, then live events. */
@@ -136,7 +135,7 @@ public final class Connection {
                         eventsDropped++;
                         firstDrop = !dropLogged;
                         dropLogged = true;
-                        hub.droppedOldest(this, firstDrop);
+                        host.droppedOldest(this, firstDrop);
                     }
                 } else {
                     overflow = true;
@@ -178,6 +177,7 @@ public final class Connection {
 
     private void drain() {
         int events = 0;
+        int replayed = 0;
         Event last = null;
         long oldestNanos = 0;
         synchronized (this) {
@@ -196,15 +196,16 @@ public final class Connection {
         }
         boolean readAgain = false;
         if (replaying) {
-            ReplayLog.Chunk chunk = hub.replayChunk(this, replayCursor);
+            Replay replay = host.replay();
+            ReplayLog.Chunk chunk = replay.chunk(this, replayCursor);
             while (chunk.events().isEmpty() && chunk.next() > replayCursor && !chunk.fellBehind()) {
                 // A scan window of events that were not for us: read on.
                 replayCursor = chunk.next();
-                chunk = hub.replayChunk(this, replayCursor);
+                chunk = replay.chunk(this, replayCursor);
             }
             if (chunk.fellBehind()) {
                 // Events after our cursor were evicted while we replayed (a tiny log under heavy publishing).
-                frames.add(hub.truncatedFrame(lastEventId, chunk.oldest()));
+                frames.add(replay.truncated(lastEventId, chunk.oldest()));
             }
             replayCursor = chunk.next();
             if (!chunk.events().isEmpty()) {
@@ -212,9 +213,9 @@ public final class Connection {
                     frames.add(e.wire());
                 }
                 events = chunk.events().size();
+                replayed = events;
                 last = chunk.events().get(events - 1);
-                hub.replayed(events);
-            } else if (!hub.goLive(this, replayCursor)) {
+            } else if (!replay.goLive(this, replayCursor)) {
                 // An event arrived between the read and the lock: read again.
                 readAgain = true;
             }
@@ -249,6 +250,7 @@ public final class Connection {
             return;
         }
         writeEvents = events;
+        writeReplayed = replayed;
         writeLast = last;
         writeOldestNanos = oldestNanos;
         writeStartedNanos = System.nanoTime();
@@ -269,15 +271,16 @@ public final class Connection {
             if (isClosed()) {
                 return; // we closed it (e.g. slow consumer): the pending write failing is expected
             }
-            hub.writeFailed(this, failure);
-            close(hub.isClosedChannel(failure) ? CloseReason.CLIENT : CloseReason.WRITE_ERROR);
+            DeliveryError kind = channel.classify(failure);
+            host.writeFailed(this, kind, failure);
+            close(kind.serverSide() ? CloseReason.WRITE_ERROR : CloseReason.CLIENT);
             return;
         }
         if (events > 0) {
             eventsSent += events;
             lastEventId = last.idString();
+            host.written(events, writeReplayed, writeOldestNanos);
         }
-        hub.written(this, events, writeOldestNanos);
         boolean more;
         synchronized (this) {
             writing = false;
@@ -307,7 +310,7 @@ public final class Connection {
             }
             outbox.clear();
         }
-        hub.closed(this, reason, discarded);
+        host.closed(this, reason, discarded);
         if (reason == CloseReason.SLOW_CONSUMER || reason == CloseReason.TIMEOUT) {
             // Its socket is not draining: a clean end would wait behind the unread bytes forever.
             channel.abort();
@@ -324,11 +327,13 @@ public final class Connection {
         return outbox.size();
     }
 
-    void updateSubscriptions(Set<String> newTopics, Set<String> newTypes) {
-        this.topics = Set.copyOf(newTopics);
-        if (newTypes != null) {
-            this.types = Set.copyOf(newTypes);
-        }
+    /** Called by the registry under its lock, so indexes and subscription change together. */
+    void subscription(Subscription s) {
+        this.subscription = s;
+    }
+
+    public Subscription subscription() {
+        return subscription;
     }
 
     public String clientId() {
@@ -344,11 +349,11 @@ public final class Connection {
     }
 
     public Set<String> topics() {
-        return topics;
+        return subscription.topics();
     }
 
     public Set<String> types() {
-        return types;
+        return subscription.types();
     }
 
     public Instant connectedAt() {

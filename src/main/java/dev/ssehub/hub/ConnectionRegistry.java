@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -79,24 +80,35 @@ public class ConnectionRegistry {
         }
     }
 
-    /** Replaces the connection's topics (and types, when given), keeping the topic index in step. */
-    boolean updateSubscriptions(Connection c, Set<String> topics, Set<String> types) {
+    /**
+     * Changes the connection's subscription as one step: {@code change} computes the new subscription from
+     * the current one under the registry's lock, so two concurrent changes apply one after the other and
+     * neither is lost. The topic index gains the new topics before the connection switches and loses the
+     * old ones after, so a concurrent publish finds the connection under either state and
+     * {@link Connection#accepts} decides by the one state it reads. Returns the new subscription, or null
+     * when the connection is no longer registered.
+     *
+     * @throws IllegalArgumentException from {@code change} (nothing changes then)
+     */
+    Subscription changeSubscription(Connection c, UnaryOperator<Subscription> change) {
         synchronized (changes) {
             if (byClient.get(c.clientId()) != c) {
-                return false;
+                return null;
             }
-            for (String t : c.topics()) {
-                if (!topics.contains(t)) {
-                    unindex(byTopic, t, c);
-                }
-            }
-            for (String t : topics) {
-                if (!c.topics().contains(t)) {
+            Subscription old = c.subscription();
+            Subscription next = change.apply(old);
+            for (String t : next.topics()) {
+                if (!old.topics().contains(t)) {
                     index(byTopic, t, c);
                 }
             }
-            c.updateSubscriptions(topics, types);
-            return true;
+            c.subscription(next);
+            for (String t : old.topics()) {
+                if (!next.topics().contains(t)) {
+                    unindex(byTopic, t, c);
+                }
+            }
+            return next;
         }
     }
 

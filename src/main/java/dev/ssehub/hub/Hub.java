@@ -1,69 +1,73 @@
 package dev.ssehub.hub;
 
-import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import jakarta.annotation.PostConstruct;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.ssehub.backplane.Backplane;
-import dev.ssehub.config.SseConfig;
-import dev.ssehub.observability.SseMetrics;
-import dev.ssehub.observability.SseMetrics.DropReason;
-import io.quarkus.runtime.annotations.RegisterForReflection;
-
 /**
- * The domain core: opens connections, publishes events through the {@link Backplane}, delivers each
- * event to the connections it matches, keeps the replay log, and sends heartbeats.
+ * The domain's entry point: opens streams, publishes, runs the heartbeat tick, and keeps the books when
+ * a stream ends. The work is done by {@link Publishing} (lock, idempotency, dispatch), {@link Replay}
+ * (Last-Event-ID resume and the switch to live delivery) and {@link ControlFrames} (the frames the
+ * service sends itself); each {@link Connection} writes its own stream.
  *
- * <p>Ordering: events are appended to the log and offered to connections under one publish lock, so
- * every connection sees events in id order, and a resuming connection can switch from log replay to
- * live delivery without a gap or a duplicate ({@link #goLive}).
+ * <p>The hub sees no HTTP and imports none of the service's other packages: it owns the ports it needs,
+ * {@link Backplane} (how events reach every instance), {@link SseChannel} (the transport under a stream)
+ * and {@link HubListener} (what it reports), and the outer packages implement them.
  */
-@ApplicationScoped
-public class Hub {
+@Singleton
+public class Hub implements ConnectionHost {
 
     private static final Logger LOG = Logger.getLogger(Hub.class);
+    /** A server-side write failure of one kind is logged at WARN at most once per this period. */
+    private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-    @Inject
-    SseConfig config;
-    @Inject
-    ConnectionRegistry registry;
-    @Inject
-    SseMetrics metrics;
-    @Inject
-    Backplane backplane;
-    @Inject
-    ObjectMapper mapper;
-
-    private final Object publishLock = new Object();
+    private final HubSettings settings;
+    private final ConnectionRegistry registry;
+    private final Backplane backplane;
+    private final HubListener listener;
+    private final ControlFrames frames;
+    private final Publishing publishing;
+    private final Replay replay;
     private final Instant startedAt = Instant.now();
     private final String instanceId = UUID.randomUUID().toString();
-    private ReplayLog log;
-    /** Idempotency key → the event it produced, while that event is in the replay log. Guarded by publishLock. */
-    private final Map<String, Event> byKey = new LinkedHashMap<>();
+    /** Per {@link DeliveryError}: when it was last logged at WARN (nanoTime), and failures since. */
+    private final AtomicLongArray lastWarn = new AtomicLongArray(DeliveryError.values().length);
+    private final AtomicLongArray unlogged = new AtomicLongArray(DeliveryError.values().length);
 
-    @PostConstruct
-    void init() {
-        log = new ReplayLog(config.replay().size(), config.replay().maxAge().toMillis(),
+    @Inject
+    public Hub(HubSettings settings, ConnectionRegistry registry, Backplane backplane, HubListener listener,
+            ObjectMapper mapper) {
+        this.settings = settings;
+        this.registry = registry;
+        this.backplane = backplane;
+        this.listener = listener;
+        this.frames = new ControlFrames(mapper, settings);
+        ReplayLog log = new ReplayLog(settings.replaySize(), settings.replayMaxAge().toMillis(),
                 new EventId(startedAt.toEpochMilli(), 0));
-        backplane.start(this::dispatch);
-        metrics.backplaneUp(backplane::isUp);
+        this.publishing = new Publishing(log, backplane, registry, listener);
+        this.replay = new Replay(log, publishing.lock(), frames);
+        for (int i = 0; i < DeliveryError.values().length; i++) {
+            lastWarn.set(i, System.nanoTime() - WARN_EVERY_NANOS);
+        }
+    }
+
+    /** Connects the hub to its backplane: from now on events arrive. */
+    @PostConstruct
+    public void start() {
+        backplane.start(publishing::dispatch);
     }
 
     /** What a client asked for when it opened its stream, validated by the HTTP layer. */
@@ -71,7 +75,7 @@ public class Hub {
             EventId lastEventId, String remoteAddress, String userAgent) {
     }
 
-    /** The connection could not be opened: a limit was reached. */
+    /** The stream could not be opened: a limit was reached. */
     public static final class RejectedException extends Exception {
         private final ConnectionRegistry.Rejection reason;
 
@@ -85,52 +89,46 @@ public class Hub {
         }
     }
 
-    /** The data of the first frame of every stream. */
-    @RegisterForReflection
-    public record Established(String clientId, String userId, String sessionId, List<String> topics,
-            List<String> types, long heartbeatIntervalMs, String serverTime) {
-    }
-
-    @RegisterForReflection
-    public record Truncated(String requested, String oldest) {
-    }
-
-    @RegisterForReflection
-    public record Heartbeat(long ts) {
+    /** The answer to a publish: the event (the earlier one for a repeated key) and the local streams it was queued to. */
+    public record PublishResult(Event event, int delivered, boolean duplicate) {
     }
 
     /**
-     * Registers a new connection and starts its stream: the first frame, the replay after
-     * {@code lastEventId} if given, then live events.
+     * Registers a new stream and starts it: the first frame, the replay after {@code lastEventId} if
+     * given, then live events. If anything fails after the stream was registered, it is closed again
+     * before the failure propagates, so it cannot hold a {@code sse.max-clients} slot.
      */
     public Connection open(StreamRequest req, SseChannel channel) throws RejectedException {
         boolean resume = req.lastEventId() != null;
-        Connection c = new Connection(UUID.randomUUID().toString(), req.userId(), req.sessionId(), req.topics(),
-                req.types(), req.remoteAddress(), req.userAgent(), resume ? req.lastEventId().toString() : null,
-                channel, this, config.queueSize(), config.slowConsumer(), resume);
-        ConnectionRegistry.Rejection rejection = registry.register(c, config.maxClients(),
-                config.maxConnectionsPerUser());
+        Connection c = new Connection(UUID.randomUUID().toString(), req.userId(), req.sessionId(),
+                new Subscription(req.topics(), req.types()), req.remoteAddress(), req.userAgent(),
+                resume ? req.lastEventId().toString() : null, channel, this, settings.queueSize(),
+                settings.slowConsumer(), resume);
+        ConnectionRegistry.Rejection rejection = registry.register(c, settings.maxClients(), settings.maxPerUser());
         if (rejection != null) {
-            metrics.rejected(rejection);
+            listener.rejected(rejection);
             LOG.debugf("Refused stream (%s) from %s, user %s", rejection.label(), req.remoteAddress(), req.userId());
             throw new RejectedException(rejection);
         }
-        metrics.opened();
-        List<Frame> prelude = new ArrayList<>(2);
-        prelude.add(new Frame(WireFormat.established(config.retry().toMillis(), json(new Established(c.clientId(), c.userId(),
-                c.sessionId(), sorted(c.topics()), sorted(c.types()), config.heartbeat().interval().toMillis(),
-                Instant.now().toString())))));
-        long from = 0;
-        if (resume) {
-            // Registered in replay mode above, so no live event reaches it before the cursor is set:
-            // everything after lastEventId is read from the log, including what is published right now.
-            ReplayLog.Start start = log.startAfter(req.lastEventId());
-            from = start.position();
-            if (start.truncated()) {
-                prelude.add(truncatedFrame(req.lastEventId().toString(), start.oldest()));
+        try {
+            listener.opened();
+            List<Frame> prelude = new ArrayList<>(2);
+            prelude.add(frames.established(c));
+            long from = 0;
+            if (resume) {
+                // Registered in replay mode above, so no live event reaches it before the cursor is set:
+                // everything after lastEventId is read from the log, including what is published right now.
+                ReplayLog.Start start = replay.startAfter(req.lastEventId());
+                from = start.position();
+                if (start.truncated()) {
+                    prelude.add(replay.truncated(req.lastEventId().toString(), start.oldest()));
+                }
             }
+            c.start(prelude, from);
+        } catch (RuntimeException | Error e) {
+            c.close(CloseReason.ERROR);
+            throw e;
         }
-        c.start(prelude, from);
         LOG.debugf("Stream %s opened from %s (user %s, session %s, topics %s, types %s, resume after %s)",
                 c.clientId(), req.remoteAddress(), req.userId(), req.sessionId(), c.topics(), c.types(),
                 req.lastEventId());
@@ -139,130 +137,19 @@ public class Hub {
 
     /** Publishes one event; a repeated idempotency key within the replay window publishes nothing. */
     public PublishResult publish(Event.Draft draft) {
-        synchronized (publishLock) {
-            if (draft.idempotencyKey() != null) {
-                Event earlier = byKey.get(draft.idempotencyKey());
-                if (earlier != null) {
-                    return new PublishResult(earlier, 0, true);
-                }
-            }
-            Backplane.Published p = backplane.publish(draft);
-            return new PublishResult(p.event(), p.delivered(), false);
-        }
-    }
-
-    public record PublishResult(Event event, int delivered, boolean duplicate) {
-    }
-
-    /** The backplane's receiver: log the event, then queue it to every matching live connection. */
-    int dispatch(Event e) {
-        synchronized (publishLock) {
-            log.append(e, e.timestamp().toEpochMilli());
-            if (e.idempotencyKey() != null) {
-                byKey.put(e.idempotencyKey(), e);
-            }
-            forgetExpiredKeys();
-            metrics.published();
-            int delivered = 0;
-            for (Connection c : registry.candidates(e.target())) {
-                if (c.accepts(e) && c.offer(e)) {
-                    delivered++;
-                }
-            }
-            return delivered;
-        }
-    }
-
-    private void forgetExpiredKeys() {
-        Iterator<Event> it = byKey.values().iterator();
-        while (it.hasNext()) {
-            if (log.holds(it.next().position)) {
-                break;
-            }
-            it.remove();
-        }
-    }
-
-    /** Reads the next replay chunk for a resuming connection. */
-    ReplayLog.Chunk replayChunk(Connection c, long cursor) {
-        return log.read(cursor, Connection.REPLAY_BATCH, Connection.REPLAY_SCAN, c::accepts);
+        return publishing.publish(draft);
     }
 
     /**
-     * Switches a replaying connection to live delivery if nothing for it was published after
-     * {@code cursor}. Under the publish lock, so no event can fall between the last log read and the
-     * first live offer.
+     * Changes a stream's topics and type filter in one step (see {@link ConnectionRegistry#changeSubscription}):
+     * {@code remove} is applied, then {@code add}; {@code types}, unless null, replaces the type filter.
+     * Returns the subscription now in force, or null when the stream has closed.
+     *
+     * @throws IllegalArgumentException when the stream would hold more than {@link Subscription#MAX_ENTRIES} topics
      */
-    boolean goLive(Connection c, long cursor) {
-        synchronized (publishLock) {
-            long pos = cursor;
-            while (pos < log.head()) {
-                ReplayLog.Chunk more = log.read(pos, 1, Connection.REPLAY_SCAN, c::accepts);
-                if (!more.events().isEmpty() || more.fellBehind()) {
-                    return false;
-                }
-                pos = more.next();
-            }
-            c.markLive();
-            return true;
-        }
-    }
-
-    Frame truncatedFrame(String requested, EventId oldest) {
-        return new Frame(WireFormat.control("replay_truncated",
-                json(new Truncated(requested, oldest == null ? null : oldest.toString()))));
-    }
-
-    void replayed(int events) {
-        metrics.replayed(events);
-    }
-
-    void written(Connection c, int events, long oldestPublishedNanos) {
-        if (events > 0) {
-            metrics.delivered(events, oldestPublishedNanos, System.nanoTime());
-        }
-    }
-
-    void writeFailed(Connection c, Throwable failure) {
-        if (isClosedChannel(failure)) {
-            LOG.debugf("Stream %s: client gone during a write", c.clientId());
-        } else {
-            metrics.deliveryError();
-            LOG.warnf("Stream %s: write failed: %s", c.clientId(), failure.toString());
-        }
-    }
-
-    /** A failure that means the client went away (closed channel, reset, broken pipe), not a server fault. */
-    boolean isClosedChannel(Throwable t) {
-        return t instanceof ClosedChannelException || t instanceof IllegalStateException || t instanceof IOException;
-    }
-
-    void droppedOldest(Connection c, boolean first) {
-        metrics.dropped(DropReason.SLOW_CONSUMER, 1);
-        if (first) {
-            LOG.warnf("Stream %s (user %s, %s) is not keeping up: its outbox of %d is full, dropping its oldest "
-                    + "events (sse.slow-consumer=drop-oldest); logged once per stream", c.clientId(), c.userId(),
-                    c.remoteAddress(), config.queueSize());
-        }
-    }
-
-    void closed(Connection c, CloseReason reason, int discardedEvents) {
-        if (!registry.remove(c)) {
-            return;
-        }
-        metrics.closed(reason);
-        if (discardedEvents > 0) {
-            metrics.dropped(DropReason.CONNECTION_CLOSED, discardedEvents);
-        }
-        switch (reason) {
-            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox of %d events is full "
-                    + "(sse.slow-consumer=disconnect); it can resume from its last event id", c.clientId(),
-                    c.userId(), c.remoteAddress(), config.queueSize());
-            case TIMEOUT -> LOG.warnf("Stream %s (user %s, %s) closed: a write was pending longer than %s",
-                    c.clientId(), c.userId(), c.remoteAddress(), config.clientTimeout());
-            default -> LOG.debugf("Stream %s closed (%s) after %d events", c.clientId(), reason.label(),
-                    c.eventsSent());
-        }
+    public Subscription changeSubscriptions(Connection c, Collection<String> add, Collection<String> remove,
+            Set<String> types) {
+        return registry.changeSubscription(c, s -> s.change(add, remove, types));
     }
 
     /**
@@ -271,10 +158,8 @@ public class Hub {
      */
     public int heartbeat() {
         long now = System.nanoTime();
-        long timeout = config.clientTimeout().toNanos();
-        Frame frame = new Frame(config.heartbeat().mode() == SseConfig.HeartbeatMode.COMMENT
-                ? WireFormat.comment("heartbeat")
-                : WireFormat.control("heartbeat", json(new Heartbeat(System.currentTimeMillis()))));
+        long timeout = settings.clientTimeout().toNanos();
+        Frame frame = frames.heartbeat(System.currentTimeMillis());
         int sent = 0;
         for (Connection c : registry.all()) {
             if (c.pendingWriteNanos(now) > timeout) {
@@ -283,12 +168,9 @@ public class Hub {
                 sent++;
             }
         }
-        metrics.heartbeats(sent);
-        synchronized (publishLock) {
-            // Events age out here when nothing is published; their idempotency keys go with them.
-            log.evictExpired(System.currentTimeMillis());
-            forgetExpiredKeys();
-        }
+        listener.heartbeats(sent);
+        // Events age out here when nothing is published; their idempotency keys go with them.
+        publishing.expire(System.currentTimeMillis());
         return sent;
     }
 
@@ -302,51 +184,95 @@ public class Hub {
         return n;
     }
 
-    /** Dev and test only: closes every stream, clears the replay log, idempotency keys and statistics. */
-    public void reset() {
+    /** Development only: closes every stream, clears the replay log and the idempotency keys. */
+    public int reset() {
         int closed = closeAll(CloseReason.RESET);
-        synchronized (publishLock) {
-            log.clear();
-            byKey.clear();
-        }
-        metrics.resetStats();
-        LOG.infof("Reset: closed %d streams, cleared the replay log and statistics", closed);
-    }
-
-    public boolean updateSubscriptions(Connection c, Set<String> topics, Set<String> types) {
-        return registry.updateSubscriptions(c, topics, types);
-    }
-
-    public Stats stats() {
-        return new Stats(registry.size(), registry.users(), metrics.totalConnections(), metrics.eventsPublished(),
-                metrics.eventsDelivered(), metrics.eventsDropped(), metrics.deliveryErrors(), log.size(),
-                TimeUnit.MILLISECONDS.toSeconds(System.currentTimeMillis() - startedAt.toEpochMilli()), instanceId);
-    }
-
-    public record Stats(int activeConnections, int activeUsers, long totalConnections, long eventsPublished,
-            long eventsDelivered, long eventsDropped, long deliveryErrors, int replayBufferSize, long uptimeSeconds,
-            String instanceId) {
+        publishing.clear();
+        return closed;
     }
 
     public ConnectionRegistry registry() {
         return registry;
     }
 
+    /** Events in the replay log. */
+    public int replayBufferSize() {
+        return replay.size();
+    }
+
+    public long uptimeSeconds() {
+        return TimeUnit.MILLISECONDS.toSeconds(System.currentTimeMillis() - startedAt.toEpochMilli());
+    }
+
+    /** Random per process: tells instances apart in stats and logs. */
     public String instanceId() {
         return instanceId;
     }
 
-    private String json(Object value) {
-        try {
-            return mapper.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName(), e);
+    public Backplane backplane() {
+        return backplane;
+    }
+
+    // ConnectionHost: what connections report.
+
+    @Override
+    public Replay replay() {
+        return replay;
+    }
+
+    @Override
+    public void written(int events, int replayed, long oldestPublishedNanos) {
+        listener.delivered(events, replayed, oldestPublishedNanos);
+    }
+
+    @Override
+    public void writeFailed(Connection c, DeliveryError kind, Throwable failure) {
+        listener.deliveryError(kind);
+        if (!kind.serverSide()) {
+            LOG.debugf("Stream %s: client gone during a write (%s)", c.clientId(), failure);
+            return;
+        }
+        // A fault of the service must show, but a storm of them must not flood the log.
+        int k = kind.ordinal();
+        long now = System.nanoTime();
+        long last = lastWarn.get(k);
+        if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(k, last, now)) {
+            long more = unlogged.getAndSet(k, 0);
+            LOG.warnf("Stream %s (user %s, %s): write failed (%s): %s%s", c.clientId(), c.userId(), c.remoteAddress(),
+                    kind.label(), failure, more == 0 ? "" : "; " + more + " more such failures since the last report");
+            LOG.debug("Write failure", failure);
+        } else {
+            unlogged.incrementAndGet(k);
         }
     }
 
-    private static List<String> sorted(Set<String> s) {
-        List<String> l = new ArrayList<>(s);
-        l.sort(null);
-        return l;
+    @Override
+    public void droppedOldest(Connection c, boolean first) {
+        listener.dropped(DropReason.SLOW_CONSUMER, 1);
+        if (first) {
+            LOG.warnf("Stream %s (user %s, %s) is not keeping up: its outbox of %d is full, dropping its oldest "
+                    + "events (sse.slow-consumer=drop-oldest); logged once per stream", c.clientId(), c.userId(),
+                    c.remoteAddress(), settings.queueSize());
+        }
+    }
+
+    @Override
+    public void closed(Connection c, CloseReason reason, int discardedEvents) {
+        if (!registry.remove(c)) {
+            return;
+        }
+        listener.closed(reason);
+        if (discardedEvents > 0) {
+            listener.dropped(DropReason.CONNECTION_CLOSED, discardedEvents);
+        }
+        switch (reason) {
+            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox of %d events is full "
+                    + "(sse.slow-consumer=disconnect); it can resume from its last event id", c.clientId(),
+                    c.userId(), c.remoteAddress(), settings.queueSize());
+            case TIMEOUT -> LOG.warnf("Stream %s (user %s, %s) closed: a write was pending longer than %s",
+                    c.clientId(), c.userId(), c.remoteAddress(), settings.clientTimeout());
+            default -> LOG.debugf("Stream %s closed (%s) after %d events", c.clientId(), reason.label(),
+                    c.eventsSent());
+        }
     }
 }

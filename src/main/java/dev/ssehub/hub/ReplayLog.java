@@ -77,7 +77,7 @@ public final class ReplayLog {
     }
 
     public synchronized Start startAfter(EventId lastSeen) {
-        EventId oldest = first < next ? slot(first).id() : null;
+        EventId oldest = oldestHeld();
         boolean truncated = lastSeen.compareTo(historyStart) < 0
                 || (lastEvicted != null && lastSeen.compareTo(lastEvicted) < 0);
         // First position whose id is after lastSeen (ids increase with position).
@@ -109,15 +109,15 @@ public final class ReplayLog {
                 out.add(e);
             }
         }
-        return new Chunk(out, pos, fellBehind, first < next ? slot(first).id() : null);
+        return new Chunk(out, pos, fellBehind, oldestHeld());
+    }
+
+    private EventId oldestHeld() {
+        return first < next ? slot(first).id() : null;
     }
 
     public synchronized int size() {
         return (int) (next - first);
-    }
-
-    public synchronized EventId oldest() {
-        return first < next ? slot(first).id() : null;
     }
 
     /** Whether the event at this position is still held. */

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 public final class WireFormat {
 
-    /** Event types: what DESIGN.md allows, which can never hold CR, LF or NUL. */
+    /** Event types: letters, digits and {@code _.:-}, so a type can never hold CR, LF, NUL or a space. */
     public static final Pattern TYPE_PATTERN = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
 
     private WireFormat() {

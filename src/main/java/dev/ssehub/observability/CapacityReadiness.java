@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-import dev.ssehub.backplane.Backplane;
+import dev.ssehub.hub.Backplane;
 import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.ConnectionRegistry;
 

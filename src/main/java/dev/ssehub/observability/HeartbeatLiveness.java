@@ -9,7 +9,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
-import dev.ssehub.hub.Heartbeats;
+import dev.ssehub.lifecycle.Heartbeats;
 
 /** Live while the heartbeat tick runs: a stuck scheduler means streams silently die behind proxies. */
 @Liveness

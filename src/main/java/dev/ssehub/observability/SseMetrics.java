@@ -5,12 +5,17 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 import jakarta.inject.Singleton;
 
+import dev.ssehub.hub.Backplane;
 import dev.ssehub.hub.CloseReason;
 import dev.ssehub.hub.ConnectionRegistry;
+import dev.ssehub.hub.DeliveryError;
+import dev.ssehub.hub.DropReason;
+import dev.ssehub.hub.HubListener;
+import dev.ssehub.transport.StreamTransport;
+import dev.ssehub.transport.WritePath;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -18,44 +23,40 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * The service's counters in one place: the {@code sse_*} Prometheus meters of DESIGN.md and the
- * figures of {@code GET /api/sse/stats}. Hot-path counts are {@link LongAdder}s read by function
- * counters; no label takes a user-supplied value (reasons are enums).
+ * The service's counters in one place: the {@code sse_*} Prometheus meters and the figures of
+ * {@code GET /api/sse/stats}. The hub reports through {@link HubListener}; the transport's figures are
+ * read from {@link StreamTransport}. Hot-path counts are {@link LongAdder}s read by function counters; no
+ * label takes a user-supplied value (reasons and paths are enums).
  */
 @Singleton
-public class SseMetrics {
-
-    /** Why an event did not reach a connection it was queued to; the {@code reason} label of sse_events_dropped_total. */
-    public enum DropReason {
-        /** Pushed out of a full outbox under {@code sse.slow-consumer=drop-oldest}. */
-        SLOW_CONSUMER("slow_consumer"),
-        /** Still queued when its connection closed (a resuming client replays it). */
-        CONNECTION_CLOSED("connection_closed");
-
-        final String label;
-
-        DropReason(String label) {
-            this.label = label;
-        }
-    }
+public class SseMetrics implements HubListener {
 
     private final LongAdder opened = new LongAdder();
     private final LongAdder published = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder dropped = new LongAdder();
-    private final LongAdder deliveryErrors = new LongAdder();
+    private final LongAdder serverSideErrors = new LongAdder();
     private final LongAdder replayed = new LongAdder();
     private final LongAdder heartbeats = new LongAdder();
     private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
     private final Map<ConnectionRegistry.Rejection, Counter> rejected = new EnumMap<>(ConnectionRegistry.Rejection.class);
     private final Map<DropReason, Counter> droppedBy = new EnumMap<>(DropReason.class);
+    private final Map<DeliveryError, Counter> errorsBy = new EnumMap<>(DeliveryError.class);
     private final Timer latency;
-    private final MeterRegistry registry;
 
-    public SseMetrics(MeterRegistry registry, ConnectionRegistry connections) {
-        this.registry = registry;
+    public SseMetrics(MeterRegistry registry, ConnectionRegistry connections, Backplane backplane,
+            StreamTransport transport) {
         Gauge.builder("sse.connections.active", connections, ConnectionRegistry::size)
                 .description("Open SSE streams on this instance").register(registry);
+        for (WritePath p : WritePath.values()) {
+            Gauge.builder("sse.streams", transport, t -> t.streams(p)).tag("path", p.label())
+                    .description("Open SSE streams by write path (socket, below_encoder, vertx)").register(registry);
+        }
+        for (StreamTransport.Fallback f : StreamTransport.Fallback.values()) {
+            FunctionCounter.builder("sse.raw.write.fallbacks", transport, t -> t.fallbacks(f)).tag("reason", f.label())
+                    .description("Raw stream writes that went through the Vert.x response instead, by reason")
+                    .register(registry);
+        }
         FunctionCounter.builder("sse.connections.opened", opened, LongAdder::doubleValue)
                 .description("SSE streams opened").register(registry);
         for (CloseReason r : CloseReason.values()) {
@@ -71,8 +72,13 @@ public class SseMetrics {
         FunctionCounter.builder("sse.events.delivered", delivered, LongAdder::doubleValue)
                 .description("Events written to a stream (one per event and stream)").register(registry);
         for (DropReason r : DropReason.values()) {
-            droppedBy.put(r, Counter.builder("sse.events.dropped").tag("reason", r.label)
+            droppedBy.put(r, Counter.builder("sse.events.dropped").tag("reason", r.label())
                     .description("Events queued to a stream but not written to it, by reason").register(registry));
+        }
+        for (DeliveryError e : DeliveryError.values()) {
+            errorsBy.put(e, Counter.builder("sse.delivery.errors").tag("reason", e.label())
+                    .description("Failed stream writes, by kind (client_gone is a client leaving mid-write)")
+                    .register(registry));
         }
         latency = Timer.builder("sse.delivery.latency")
                 .description("Publish to write completion, for the oldest event of each write")
@@ -84,52 +90,56 @@ public class SseMetrics {
                 .description("Events written from the replay log to resuming streams").register(registry);
         FunctionCounter.builder("sse.heartbeats.sent", heartbeats, LongAdder::doubleValue)
                 .description("Heartbeats queued to streams").register(registry);
-    }
-
-    /** Registers {@code sse_backplane_up}: 1 while the backplane accepts events, else 0. */
-    public void backplaneUp(Supplier<Boolean> up) {
-        // Strong reference: Micrometer holds gauge objects weakly, and nothing else holds this lambda.
-        Gauge.builder("sse.backplane.up", up, s -> s.get() ? 1 : 0).strongReference(true)
+        Gauge.builder("sse.backplane.up", backplane, b -> b.isUp() ? 1 : 0)
                 .description("1 while the backplane accepts events").register(registry);
     }
 
+    @Override
     public void opened() {
         opened.increment();
     }
 
+    @Override
     public void closed(CloseReason reason) {
         closed.get(reason).increment();
     }
 
+    @Override
     public void rejected(ConnectionRegistry.Rejection reason) {
         rejected.get(reason).increment();
     }
 
+    @Override
     public void published() {
         published.increment();
     }
 
-    /** Events written to a stream; {@code oldestPublishedNanos} is 0 for a replay write (no live latency). */
-    public void delivered(int events, long oldestPublishedNanos, long nowNanos) {
+    @Override
+    public void delivered(int events, int replayedEvents, long oldestPublishedNanos) {
         delivered.add(events);
+        if (replayedEvents > 0) {
+            replayed.add(replayedEvents);
+        }
         if (oldestPublishedNanos != 0) {
-            latency.record(nowNanos - oldestPublishedNanos, TimeUnit.NANOSECONDS);
+            latency.record(System.nanoTime() - oldestPublishedNanos, TimeUnit.NANOSECONDS);
         }
     }
 
-    public void replayed(int events) {
-        replayed.add(events);
-    }
-
+    @Override
     public void dropped(DropReason reason, int events) {
         dropped.add(events);
         droppedBy.get(reason).increment(events);
     }
 
-    public void deliveryError() {
-        deliveryErrors.increment();
+    @Override
+    public void deliveryError(DeliveryError kind) {
+        errorsBy.get(kind).increment();
+        if (kind.serverSide()) {
+            serverSideErrors.increment();
+        }
     }
 
+    @Override
     public void heartbeats(int n) {
         heartbeats.add(n);
     }
@@ -150,12 +160,9 @@ public class SseMetrics {
         return dropped.sum();
     }
 
+    /** Failed writes whose cause is on the service's side (not a client going away). */
     public long deliveryErrors() {
-        return deliveryErrors.sum();
-    }
-
-    public long heartbeatsSent() {
-        return heartbeats.sum();
+        return serverSideErrors.sum();
     }
 
     /** Zeroes the figures of {@code /api/sse/stats} (dev reset); Prometheus counters then restart from 0. */
@@ -164,7 +171,7 @@ public class SseMetrics {
         published.reset();
         delivered.reset();
         dropped.reset();
-        deliveryErrors.reset();
+        serverSideErrors.reset();
         replayed.reset();
         heartbeats.reset();
     }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.ssehub.hub.ConnectionRegistry;
 import dev.ssehub.support.Api;
+import dev.ssehub.transport.SinkTracker;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**

@@ -28,7 +28,12 @@ public final class SseClient implements AutoCloseable {
         }
     }
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /**
+     * HTTP/1.1, as browsers speak to a plain-HTTP origin and proxies to their upstreams (the JDK client
+     * would otherwise upgrade to HTTP/2 cleartext, a path the transport tests cover on purpose).
+     */
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
     private final HttpResponse<Stream<String>> response;
@@ -53,12 +58,17 @@ public final class SseClient implements AutoCloseable {
     }
 
     public static SseClient connect(String url, String lastEventId) {
+        return connect(HTTP, url, lastEventId);
+    }
+
+    /** Connects with the given client (another HTTP version, TLS). */
+    public static SseClient connect(HttpClient http, String url, String lastEventId) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET();
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);
         }
         try {
-            HttpResponse<Stream<String>> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+            HttpResponse<Stream<String>> r = http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
             return new SseClient(r);
         } catch (IOException e) {
             throw new RuntimeException(e);

@@ -1,4 +1,4 @@
-package dev.ssehub.hub;
+package dev.ssehub.lifecycle;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -6,10 +6,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Hub;
 import io.quarkus.scheduler.Scheduled;
 
 /**
- * The heartbeat tick. Quarkus REST sends nothing on an idle stream (quarkusio/quarkus#39862), and an
+ * The heartbeat tick, scheduled every {@code sse.heartbeat.interval} (the work is {@link Hub#heartbeat}). Quarkus REST sends nothing on an idle stream (quarkusio/quarkus#39862), and an
  * idle stream is cut by proxies and load balancers and never notices a vanished client; this tick
  * keeps every stream talking and finds the dead ones.
  */

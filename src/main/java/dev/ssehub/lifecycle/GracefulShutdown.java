@@ -1,4 +1,4 @@
-package dev.ssehub.hub;
+package dev.ssehub.lifecycle;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,12 +10,12 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import dev.ssehub.config.SseConfig;
-import io.quarkus.runtime.LaunchMode;
-import io.quarkus.runtime.Quarkus;
+import dev.ssehub.hub.CloseReason;
+import dev.ssehub.hub.Connection;
+import dev.ssehub.hub.ConnectionRegistry;
+import dev.ssehub.hub.Hub;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
-import sun.misc.Signal;
 
 /**
  * SIGTERM: Quarkus's pre-shutdown delay ({@code quarkus.shutdown.delay}, set to {@code sse.shutdown.drain})
@@ -23,6 +23,9 @@ import sun.misc.Signal;
  * one, spread evenly over {@code sse.shutdown.drain}, so their clients reconnect (to other replicas)
  * spread out instead of all at once, and resume from their Last-Event-ID. Heartbeats go on meanwhile.
  * Streams opened during the drain are closed by the sweep too; the last ones at the final shutdown.
+ *
+ * <p>Signals are Quarkus's own business (the native image relies on it too): the JVM then ends with the
+ * status of a SIGTERM (143), which nothing in Kubernetes reads.
  */
 @ApplicationScoped
 public class GracefulShutdown {
@@ -37,17 +40,6 @@ public class GracefulShutdown {
     SseConfig config;
 
     private volatile Thread drainer;
-
-    /**
-     * The JVM ends on SIGTERM with status 143 whatever its shutdown did. A planned stop (Kubernetes
-     * sends SIGTERM) is a clean exit: ask Quarkus for an orderly exit with status 0 instead, which runs
-     * the same graceful shutdown. Production runs only: dev mode and tests keep their own handling.
-     */
-    void onStart(@Observes StartupEvent event) {
-        if (LaunchMode.current() == LaunchMode.NORMAL) {
-            Signal.handle(new Signal("TERM"), signal -> Quarkus.asyncExit(0));
-        }
-    }
 
     void onPreShutdown(@Observes ShutdownDelayInitiatedEvent event) {
         Thread t = new Thread(this::drain, "sse-shutdown-drain");

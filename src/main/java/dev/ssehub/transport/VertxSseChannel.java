@@ -1,0 +1,333 @@
+package dev.ssehub.transport;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import jakarta.ws.rs.sse.SseEventSink;
+
+import dev.ssehub.hub.Connection;
+import dev.ssehub.hub.DeliveryError;
+import dev.ssehub.hub.Frame;
+import dev.ssehub.hub.SseChannel;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.handler.codec.http.HttpContentEncoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.impl.ConnectionBase;
+
+/**
+ * The transport under one stream: the JAX-RS {@link SseEventSink} for its lifecycle (the broadcaster
+ * sees every close, see {@link SinkTracker}) and the connection underneath for the bytes.
+ *
+ * <p><b>Write paths.</b> The first write goes through the Vert.x response, which sends the head and
+ * starts the chunked body. Then the stream's {@link WritePath} is chosen, once: {@link WritePath#SOCKET}
+ * (one {@code write(2)} of a shared chunk on the socket), {@link WritePath#BELOW_ENCODER} (ready-made
+ * chunks into the pipeline below the HTTP encoder) or {@link WritePath#VERTX} (the Vert.x response, for
+ * HTTP/2, HTTP/1.0, compression, and whenever the HTTP access log is on). Raw chunks of an event are built
+ * once in direct memory ({@link ChunkEncoder#SHARED}) and the same bytes go to every stream.
+ *
+ * <p><b>Invariants</b> (docs/architecture.md explains why each matters):
+ * <ol>
+ * <li>Every write happens on the stream's own event loop. Enforced: a raw write off the loop goes through
+ * the Vert.x response instead (which hops to the loop) and is counted ({@link StreamTransport.Fallback#OFF_LOOP}).
+ * <li>One write is in flight per stream: the next write starts after the previous one completed
+ * ({@link Connection}'s write loop; the {@link SseChannel} contract).
+ * <li>The head goes out before the first raw chunk: the first write always takes the Vert.x path, and the
+ * raw path is chosen after it.
+ * <li>Nothing is written raw after the stream is closed: a raw {@code write(2)} racing a close could land
+ * on a reused file descriptor, that is on another client's socket, and a raw chunk after the response's
+ * last chunk would corrupt the next response on a keep-alive connection. Enforced: a raw write checks,
+ * on the loop (where Netty closes the socket, so the check cannot go stale before the write), that
+ * neither the stream nor the connection is closed, and otherwise takes the Vert.x path, which refuses
+ * it, and is counted ({@link StreamTransport.Fallback#CLOSED}).
+ * <li>Shared chunks are never modified: they are read through duplicates or by address.
+ * <li>What the raw paths skip: Vert.x's write-queue accounting ({@code writeQueueFull}, drain handlers:
+ * the stream's own one-write-in-flight rule does that job), Vert.x's bytes-written metrics, and the
+ * access log's response sizes (so an access log forces the Vert.x path).
+ * </ol>
+ */
+public final class VertxSseChannel implements SseChannel {
+
+    private static final boolean EPOLL = epollAvailable();
+    private static final VarHandle COUNTED;
+    static {
+        try {
+            COUNTED = MethodHandles.lookup().findVarHandle(VertxSseChannel.class, "counted", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    private static final int NOT_COUNTED = 0;
+    private static final int COUNTED_OPEN = 1;
+    private static final int RELEASED = 2;
+
+    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+    private final SseEventSink sink;
+    private final LoopBatcher batcher;
+    private final StreamTransport transport;
+    /** Chosen at the first write (loop thread); null until then. */
+    private WritePath path;
+    /** The HTTP encoder's context, for the raw paths. */
+    private ChannelHandlerContext encoder;
+    /** The socket, for {@link WritePath#SOCKET}. */
+    private FileDescriptor fd;
+    /** Set by {@link #close} and {@link #abort} from any thread: from then on nothing is written raw. */
+    private volatile boolean closing;
+    /** Whether this stream is counted in its path's open streams: NOT_COUNTED, COUNTED_OPEN, RELEASED. */
+    @SuppressWarnings("unused")
+    private volatile int counted;
+    /** The hub's side of this stream, once it is open. */
+    volatile Connection connection;
+
+    VertxSseChannel(HttpServerRequest request, HttpServerResponse response, SseEventSink sink, LoopBatcher batcher,
+            StreamTransport transport) {
+        this.request = request;
+        this.response = response;
+        this.sink = sink;
+        this.batcher = batcher;
+        this.transport = transport;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        batcher.execute(task);
+    }
+
+    @Override
+    public boolean write(List<Frame> frames, Consumer<Throwable> done) {
+        WritePath p = path;
+        if (p == null) {
+            // The first write carries the head: only the Vert.x response can send it.
+            writeThroughVertx(frames, done);
+            choosePath();
+            return false;
+        }
+        if (p == WritePath.VERTX) {
+            writeThroughVertx(frames, done);
+            return false;
+        }
+        Channel ch = encoder.channel();
+        if (!ch.eventLoop().inEventLoop()) {
+            transport.fellBack(StreamTransport.Fallback.OFF_LOOP);
+            writeThroughVertx(frames, done);
+            return false;
+        }
+        if (closing || !ch.isOpen()) {
+            transport.fellBack(StreamTransport.Fallback.CLOSED);
+            writeThroughVertx(frames, done);
+            return false;
+        }
+        return p == WritePath.SOCKET ? writeToSocket(frames, done) : writeBelowEncoder(rawChunk(frames), done);
+    }
+
+    /** The path this stream writes by; null before its first write. */
+    public WritePath path() {
+        return path;
+    }
+
+    @Override
+    public DeliveryError classify(Throwable failure) {
+        return StreamTransport.classify(failure);
+    }
+
+    /**
+     * {@link WritePath#SOCKET}: when nothing of this connection waits in Netty (so a direct write keeps the
+     * byte order), one {@code write(2)}; what the socket does not take goes below the encoder, and Netty
+     * writes it when the socket drains.
+     */
+    private boolean writeToSocket(List<Frame> frames, Consumer<Throwable> done) {
+        if (!nothingPending()) {
+            return writeBelowEncoder(rawChunk(frames), done);
+        }
+        if (frames.size() == 1) {
+            // The usual case: one event, one write(2) of the shared bytes, no allocation.
+            ByteBuffer chunk = frames.get(0).encoded(ChunkEncoder.SHARED);
+            int n;
+            try {
+                n = fd.write(chunk, chunk.position(), chunk.limit());
+            } catch (IOException e) {
+                done.accept(e);
+                return false;
+            }
+            if (n == chunk.remaining()) {
+                return true;
+            }
+            return writeBelowEncoder(Unpooled.wrappedBuffer(chunk.duplicate()).skipBytes(n), done);
+        }
+        ByteBuf buf = ChunkEncoder.batch(encoder.alloc(), frames);
+        if (buf.hasMemoryAddress()) {
+            int n;
+            try {
+                n = fd.writeAddress(buf.memoryAddress(), buf.readerIndex(), buf.writerIndex());
+            } catch (IOException e) {
+                buf.release();
+                done.accept(e);
+                return false;
+            }
+            if (n == buf.readableBytes()) {
+                buf.release();
+                return true;
+            }
+            buf.skipBytes(n);
+        }
+        return writeBelowEncoder(buf, done);
+    }
+
+    /** One raw chunk of the frames: the shared chunk of a single frame, or a batch buffer of this stream's own. */
+    private ByteBuf rawChunk(List<Frame> frames) {
+        return frames.size() == 1
+                ? Unpooled.wrappedBuffer(frames.get(0).encoded(ChunkEncoder.SHARED).duplicate())
+                : ChunkEncoder.batch(encoder.alloc(), frames);
+    }
+
+    /** {@link WritePath#BELOW_ENCODER}: the chunk enters the pipeline after the HTTP encoder; Netty releases it. */
+    private boolean writeBelowEncoder(ByteBuf chunk, Consumer<Throwable> done) {
+        ChannelPromise promise = encoder.newPromise();
+        promise.addListener(f -> done.accept(f.isSuccess() ? null : f.cause()));
+        encoder.writeAndFlush(chunk, promise);
+        return false;
+    }
+
+    /** Nothing of this connection waits in Netty, so a direct write keeps the byte order. */
+    private boolean nothingPending() {
+        Channel ch = encoder.channel();
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out != null && out.totalPendingWriteBytes() == 0 && ch.isActive();
+    }
+
+    private void writeThroughVertx(List<Frame> frames, Consumer<Throwable> done) {
+        Buffer buffer;
+        if (frames.size() == 1) {
+            buffer = Buffer.buffer(Unpooled.wrappedBuffer(frames.get(0).bytes()));
+        } else {
+            byte[][] parts = new byte[frames.size()][];
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = frames.get(i).bytes();
+            }
+            buffer = Buffer.buffer(Unpooled.wrappedBuffer(parts));
+        }
+        try {
+            response.write(buffer, ar -> done.accept(ar.succeeded() ? null : ar.cause()));
+        } catch (IllegalStateException closed) {
+            // The response was ended under us (a close raced the write).
+            done.accept(closed);
+        }
+    }
+
+    /**
+     * After the head: chooses this stream's path (see the class doc) and counts the stream on it. Raw
+     * chunks need a plain chunked HTTP/1.1 response whose body no handler transforms (writes made from
+     * the encoder's context skip the encoder and reach the socket as they are); direct socket writes need,
+     * in addition, the epoll transport and no outbound handler (TLS, traffic shaping) between the encoder
+     * and the socket.
+     */
+    private void choosePath() {
+        String why;
+        WritePath chosen = WritePath.VERTX;
+        Channel ch = null;
+        ChannelHandlerContext enc = null;
+        if (!transport.rawAllowed()) {
+            why = "the HTTP access log is on";
+        } else if (request.version() != HttpVersion.HTTP_1_1) {
+            why = request.version() == HttpVersion.HTTP_2 ? "HTTP/2" : "an HTTP/1.0 client";
+        } else if (!response.isChunked() || response.closed()) {
+            why = "the response is not chunked or already closed";
+        } else if (!(request.connection() instanceof ConnectionBase base)) {
+            why = "no Netty channel under the connection";
+        } else {
+            ch = base.channel();
+            ChannelPipeline pipeline = ch.pipeline();
+            enc = pipeline.context(HttpResponseEncoder.class);
+            if (pipeline.get(HttpContentEncoder.class) != null) {
+                why = "HTTP compression is on (quarkus.http.enable-compression)";
+            } else if (enc == null) {
+                why = "no HTTP/1.1 encoder in the pipeline " + pipeline.names();
+            } else if (EPOLL && ch instanceof AbstractEpollStreamChannel epoll && directToSocket(pipeline, enc)) {
+                chosen = WritePath.SOCKET;
+                fd = epoll.fd();
+                why = "plain HTTP/1.1 on the epoll transport";
+            } else {
+                chosen = WritePath.BELOW_ENCODER;
+                why = EPOLL ? "an outbound handler (TLS) sits between the encoder and the socket: " + pipeline.names()
+                        : "the NIO transport (no direct socket writes)";
+            }
+        }
+        if (chosen.raw()) {
+            encoder = enc;
+            // The head is out and nothing reads these maps again (keep-alive was decided when the request
+            // came in; the hub copied what it keeps): an idle stream should not hold a dozen header entries.
+            response.headers().clear();
+            request.headers().clear();
+        }
+        path = chosen;
+        if (COUNTED.compareAndSet(this, NOT_COUNTED, COUNTED_OPEN)) {
+            transport.chosen(chosen, why);
+        }
+    }
+
+    /** Whether the HTTP encoder is the last outbound handler before the socket. */
+    private static boolean directToSocket(ChannelPipeline pipeline, ChannelHandlerContext encoder) {
+        for (Map.Entry<String, ChannelHandler> h : pipeline) {
+            if (h.getValue() == encoder.handler()) {
+                return true;
+            }
+            if (h.getValue() instanceof ChannelOutboundHandler) {
+                return false; // e.g. TLS: bytes must pass through it
+            }
+        }
+        return false;
+    }
+
+    private static boolean epollAvailable() {
+        try {
+            return Epoll.isAvailable();
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** The stream ended (whatever ended it): it no longer counts on its path. Idempotent. */
+    void released() {
+        closing = true;
+        if ((int) COUNTED.getAndSet(this, RELEASED) == COUNTED_OPEN) {
+            transport.released(path);
+        }
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        sink.close();
+    }
+
+    @Override
+    public void abort() {
+        closing = true;
+        try {
+            response.close();
+        } finally {
+            sink.close();
+        }
+    }
+}
