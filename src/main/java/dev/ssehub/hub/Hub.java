@@ -209,10 +209,6 @@ public class Hub implements ConnectionHost {
         return instanceId;
     }
 
-    public Backplane backplane() {
-        return backplane;
-    }
-
     // ConnectionHost: what connections report.
 
     @Override
