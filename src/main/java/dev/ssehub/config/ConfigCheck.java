@@ -26,11 +26,14 @@ public class ConfigCheck {
             throw new IllegalStateException("Invalid SSE Hub configuration: " + String.join("; ", problems));
         }
         LOG.infof("SSE Hub configuration: heartbeat %s (%s), retry %s, client-timeout %s, max-clients %d, "
-                + "max-connections-per-user %d, queue-size %d, slow-consumer %s, max-event-bytes %d, "
-                + "replay %d events / %s, shutdown drain %s, dev-endpoints %s, auth %s, backplane %s",
+                + "max-connections-per-user %d, queue %d frames / %d bytes (all streams %d), slow-consumer %s, "
+                + "max-event-bytes %d, max-batch-bytes %d, replay %d events / %d bytes / %s, shutdown drain %s, "
+                + "dev-endpoints %s, auth %s, backplane %s",
                 config.heartbeat().interval(), lower(config.heartbeat().mode()), config.retry(), config.clientTimeout(),
-                config.maxClients(), config.maxConnectionsPerUser(), config.queueSize(), lower(config.slowConsumer()),
-                config.maxEventBytes(), config.replay().size(), config.replay().maxAge(), config.shutdown().drain(),
+                config.maxClients(), config.maxConnectionsPerUser(), config.queueSize(),
+                config.queueBytes().asLongValue(), config.queueTotalBytes().asLongValue(), lower(config.slowConsumer()),
+                config.maxEventBytes(), config.maxBatchBytes().asLongValue(), config.replay().size(),
+                config.replay().maxBytes().asLongValue(), config.replay().maxAge(), config.shutdown().drain(),
                 config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()));
     }
 
@@ -51,6 +54,14 @@ public class ConfigCheck {
         atLeast(p, "sse.queue-size", c.queueSize(), 1);
         atLeast(p, "sse.max-event-bytes", c.maxEventBytes(), 16);
         atLeast(p, "sse.replay.size", c.replay().size(), 0);
+        // One largest event (its data plus the id and type lines) must fit in a stream's outbox and the log.
+        long oneEvent = c.maxEventBytes() + 1024L;
+        atLeast(p, "sse.queue-bytes", c.queueBytes().asLongValue(), oneEvent);
+        atLeast(p, "sse.queue-total-bytes", c.queueTotalBytes().asLongValue(), c.queueBytes().asLongValue());
+        atLeast(p, "sse.max-batch-bytes", c.maxBatchBytes().asLongValue(), oneEvent);
+        if (c.replay().size() > 0) {
+            atLeast(p, "sse.replay.max-bytes", c.replay().maxBytes().asLongValue(), oneEvent);
+        }
         if (c.backplane() == SseConfig.BackplaneKind.REDIS) {
             p.add("sse.backplane=redis is not available in this version; use memory");
         }
@@ -66,7 +77,7 @@ public class ConfigCheck {
         }
     }
 
-    private static void atLeast(List<String> p, String key, int value, int min) {
+    private static void atLeast(List<String> p, String key, long value, long min) {
         if (value < min) {
             p.add(key + " must be at least " + min + " (was " + value + ")");
         }

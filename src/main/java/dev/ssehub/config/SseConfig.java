@@ -6,6 +6,7 @@ import java.util.Optional;
 
 import dev.ssehub.hub.HubSettings.HeartbeatMode;
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -43,6 +44,27 @@ public interface SseConfig {
     @WithName("queue-size")
     @WithDefault("256")
     int queueSize();
+
+    /**
+     * Bytes of frames one connection may have queued while its previous write is pending (each event
+     * counted once per stream, however many streams share it).
+     */
+    @WithName("queue-bytes")
+    @WithDefault("1M")
+    MemorySize queueBytes();
+
+    /**
+     * Bytes of events waiting in all outboxes together, each event counted once; above it, streams that
+     * are behind take no more events (their slow-consumer policy applies).
+     */
+    @WithName("queue-total-bytes")
+    @WithDefault("128M")
+    MemorySize queueTotalBytes();
+
+    /** Largest body of one publish request (a batch of events); larger gets 413. */
+    @WithName("max-batch-bytes")
+    @WithDefault("16M")
+    MemorySize maxBatchBytes();
 
     /** What a full outbox does: {@code disconnect} (reconnect and replay, nothing lost) or {@code drop-oldest}. */
     @WithName("slow-consumer")
@@ -85,6 +107,11 @@ public interface SseConfig {
         /** Events kept for Last-Event-ID replay. */
         @WithDefault("10000")
         int size();
+
+        /** Wire bytes kept for replay (ids, types and data of the events held). */
+        @WithName("max-bytes")
+        @WithDefault("64M")
+        MemorySize maxBytes();
 
         /** Oldest event kept for replay. */
         @WithName("max-age")

@@ -15,8 +15,9 @@ import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
  *
  * <p>Writes are sequential: a new write starts only when the previous one completed, so a client that
  * stops reading stops the writes instead of piling bytes up in the network stack; what arrives meanwhile
- * waits in the outbox (at most {@code queueSize} frames) and goes out as one write when the previous
- * completes, which batches naturally under load. A full outbox applies the slow-consumer policy.
+ * waits in the outbox (bounded in frames and bytes, see {@link OutboxLimits}) and goes out in writes of at
+ * most {@link #MAX_WRITE_BYTES} when the previous completes, which batches naturally under load. A full
+ * outbox applies the slow-consumer policy.
  *
  * <p>A connection that resumes from a Last-Event-ID starts in replay mode: it gets no live events; its
  * write loop reads the replay log forward from a cursor until it reaches the end of the log, and then,
@@ -33,6 +34,13 @@ public final class Connection {
 
     /** The largest burst one publish call can queue at once (a batch publish). */
     public static final int MAX_BURST = 1000;
+    /**
+     * Most frames and bytes one write takes (at least one frame): a stream's write never holds more than
+     * this, however much waits, and the rest goes out in later writes. The frame count stays below the
+     * kernel's limit of buffers per {@code writev} (IOV_MAX, 1024).
+     */
+    public static final int MAX_WRITE_FRAMES = 1000;
+    public static final int MAX_WRITE_BYTES = 256 * 1024;
 
     private final String clientId;
     private final String userId;
@@ -44,15 +52,15 @@ public final class Connection {
     private final String userAgent;
     private final SseChannel channel;
     private final ConnectionHost host;
-    private final int queueSize;
-    private final SlowConsumerPolicy policy;
+    private final OutboxLimits limits;
 
     // Guarded by this.
     private final ArrayDeque<Object> outbox = new ArrayDeque<>(4); // grows under load; small when idle
+    /** Bytes of the frames in the outbox. */
+    private long queuedBytes;
     private boolean scheduled;
     private boolean writing;
     private boolean closed;
-    private boolean dropLogged;
 
     // Written on the channel's thread; read anywhere (metadata, heartbeats).
     private volatile boolean replaying;
@@ -75,8 +83,8 @@ public final class Connection {
     private long replayCursor;
 
     Connection(String clientId, String userId, String sessionId, Subscription subscription, String remoteAddress,
-            String userAgent, String lastEventId, SseChannel channel, ConnectionHost host, int queueSize,
-            SlowConsumerPolicy policy, boolean replaying) {
+            String userAgent, String lastEventId, SseChannel channel, ConnectionHost host, OutboxLimits limits,
+            boolean replaying) {
         this.clientId = clientId;
         this.userId = userId;
         this.sessionId = sessionId;
@@ -87,8 +95,7 @@ public final class Connection {
         this.lastEventId = lastEventId;
         this.channel = channel;
         this.host = host;
-        this.queueSize = queueSize;
-        this.policy = policy;
+        this.limits = limits;
         this.replaying = replaying;
         // No write loop until start(): events offered before then wait in the outbox, behind the first frame.
         this.scheduled = true;
@@ -114,40 +121,61 @@ public final class Connection {
 
     /**
      * Queues a frame (an {@link Event} or the bytes of a control frame) and schedules a write if none is
-     * pending. Returns false when the frame was not queued: closed, replaying, or full under the
-     * disconnect policy.
+     * pending. Returns false when the frame was not queued: closed, replaying, full under the disconnect
+     * policy, or refused under drop-oldest because the outboxes of all streams are over their budget.
      */
     boolean offer(Object frame) {
+        Event event = frame instanceof Event e ? e : null;
+        int length = event != null ? event.wire().length() : ((Frame) frame).length();
         boolean schedule;
         boolean overflow = false;
+        boolean refused = false;
+        int dropped = 0;
         boolean firstDrop = false;
         synchronized (this) {
             if (closed || replaying) {
                 return false;
             }
-            // Full means queueSize frames waiting behind a write the client has not taken yet. Frames that
-            // only wait for the event loop to come round (a burst, e.g. one batch publish running on this
-            // connection's own loop) are not the client's fault: they may reach queueSize + MAX_BURST.
-            if (outbox.size() >= (writing ? queueSize : queueSize + MAX_BURST)) {
-                if (policy == SlowConsumerPolicy.DROP_OLDEST) {
-                    Object dropped = outbox.pollFirst();
-                    if (dropped instanceof Event) {
-                        eventsDropped++;
-                        firstDrop = !dropLogged;
-                        dropLogged = true;
-                        host.droppedOldest(this, firstDrop);
-                    }
-                } else {
+            // Full: see OutboxLimits. A stream that is behind takes no more events while all outboxes
+            // together hold more than their budget: the slow clients are the ones that pin memory.
+            boolean behind = writing;
+            int maxFrames = behind ? limits.frames() : limits.frames() + MAX_BURST;
+            long maxBytes = behind ? limits.bytes() : limits.bytes() + limits.burstBytes();
+            boolean overBudget = behind && event != null && limits.budget().exceeded();
+            if (overBudget || outbox.size() >= maxFrames || queuedBytes + length > maxBytes) {
+                if (limits.policy() != SlowConsumerPolicy.DROP_OLDEST) {
                     overflow = true;
+                } else if (overBudget) {
+                    refused = true; // dropping older events would not free memory others share: take no more
+                } else {
+                    while (!outbox.isEmpty() && (outbox.size() >= maxFrames || queuedBytes + length > maxBytes)) {
+                        if (dequeue() != null) {
+                            dropped++;
+                        }
+                    }
                 }
             }
-            if (!overflow) {
+            if (!overflow && !refused) {
                 outbox.addLast(frame);
+                queuedBytes += length;
+                if (event != null) {
+                    limits.budget().retain(event);
+                }
             }
-            schedule = !overflow && !writing && !scheduled;
+            if (refused) {
+                dropped++;
+            }
+            if (dropped > 0) {
+                firstDrop = eventsDropped == 0;
+                eventsDropped += dropped;
+            }
+            schedule = !overflow && !refused && !writing && !scheduled;
             if (schedule) {
                 scheduled = true;
             }
+        }
+        if (dropped > 0) {
+            host.dropped(this, dropped, firstDrop);
         }
         if (overflow) {
             close(CloseReason.SLOW_CONSUMER);
@@ -156,7 +184,19 @@ public final class Connection {
         if (schedule) {
             channel.execute(drainTask);
         }
-        return true;
+        return !refused;
+    }
+
+    /** Takes the oldest frame out of the outbox, keeping the byte counts; returns it if it was an event. Holds this. */
+    private Event dequeue() {
+        Object f = outbox.pollFirst();
+        if (f instanceof Event e) {
+            queuedBytes -= e.wire().length();
+            limits.budget().release(e);
+            return e;
+        }
+        queuedBytes -= ((Frame) f).length();
+        return null;
     }
 
     /** A heartbeat goes out only to an idle live connection: any other traffic already keeps it alive. */
@@ -222,16 +262,22 @@ public final class Connection {
         }
         if (!replaying) {
             synchronized (this) {
-                Object f;
-                while ((f = outbox.pollFirst()) != null) {
-                    if (f instanceof Event e) {
-                        frames.add(e.wire());
+                // One write's worth at most; the rest goes out in the next write.
+                int bytes = 0;
+                for (int i = frames.size(); i < MAX_WRITE_FRAMES && !outbox.isEmpty(); i++) {
+                    Object f = outbox.peekFirst();
+                    Frame wire = f instanceof Event e ? e.wire() : (Frame) f;
+                    if (bytes > 0 && bytes + wire.length() > MAX_WRITE_BYTES) {
+                        break;
+                    }
+                    bytes += wire.length();
+                    frames.add(wire);
+                    Event e = dequeue();
+                    if (e != null) {
                         if (events++ == 0) {
                             oldestNanos = e.publishedNanos();
                         }
                         last = e;
-                    } else {
-                        frames.add((Frame) f);
                     }
                 }
             }
@@ -254,7 +300,16 @@ public final class Connection {
         writeLast = last;
         writeOldestNanos = oldestNanos;
         writeStartedNanos = System.nanoTime();
-        boolean done = channel.write(frames, writeDone);
+        boolean done;
+        try {
+            done = channel.write(frames, writeDone);
+        } catch (RuntimeException | Error e) {
+            // The channel's contract is to report failures through writeDone; whatever escapes it must
+            // still end this write, or the stream would stay open and silent with a write never finished.
+            frames.clear();
+            written(e);
+            return;
+        }
         frames.clear();
         if (done) {
             written(null);
@@ -303,16 +358,16 @@ public final class Connection {
                 return;
             }
             closed = true;
-            for (Object f : outbox) {
-                if (f instanceof Event) {
+            while (!outbox.isEmpty()) {
+                if (dequeue() != null) {
                     discarded++;
                 }
             }
-            outbox.clear();
         }
         host.closed(this, reason, discarded);
-        if (reason == CloseReason.SLOW_CONSUMER || reason == CloseReason.TIMEOUT) {
-            // Its socket is not draining: a clean end would wait behind the unread bytes forever.
+        if (reason == CloseReason.SLOW_CONSUMER || reason == CloseReason.TIMEOUT || reason == CloseReason.WRITE_ERROR) {
+            // Its socket is not draining (or its state is unknown after a failed write): a clean end would
+            // wait behind the unread bytes, or need the very resources that just failed.
             channel.abort();
         } else {
             channel.close();
@@ -325,6 +380,11 @@ public final class Connection {
 
     public synchronized int queued() {
         return outbox.size();
+    }
+
+    /** Bytes of the frames waiting in the outbox. */
+    public synchronized long queuedBytes() {
+        return queuedBytes;
     }
 
     /** Called by the registry under its lock, so indexes and subscription change together. */

@@ -41,6 +41,8 @@ public class Hub implements ConnectionHost {
     private final ControlFrames frames;
     private final Publishing publishing;
     private final Replay replay;
+    private final ReplayLog log;
+    private final OutboxLimits limits;
     private final Instant startedAt = Instant.now();
     private final String instanceId = UUID.randomUUID().toString();
     /** Per {@link DeliveryError}: when it was last logged at WARN (nanoTime), and failures since. */
@@ -55,8 +57,10 @@ public class Hub implements ConnectionHost {
         this.backplane = backplane;
         this.listener = listener;
         this.frames = new ControlFrames(mapper, settings);
-        ReplayLog log = new ReplayLog(settings.replaySize(), settings.replayMaxAge().toMillis(),
+        this.log = new ReplayLog(settings.replaySize(), settings.replayMaxAge().toMillis(), settings.replayMaxBytes(),
                 new EventId(startedAt.toEpochMilli(), 0));
+        this.limits = new OutboxLimits(settings.queueSize(), settings.queueBytes(), settings.maxBatchBytes(),
+                settings.slowConsumer(), new OutboxBudget(settings.queueTotalBytes()));
         this.publishing = new Publishing(log, backplane, registry, listener);
         this.replay = new Replay(log, publishing.lock(), frames);
         for (int i = 0; i < DeliveryError.values().length; i++) {
@@ -102,8 +106,7 @@ public class Hub implements ConnectionHost {
         boolean resume = req.lastEventId() != null;
         Connection c = new Connection(UUID.randomUUID().toString(), req.userId(), req.sessionId(),
                 new Subscription(req.topics(), req.types()), req.remoteAddress(), req.userAgent(),
-                resume ? req.lastEventId().toString() : null, channel, this, settings.queueSize(),
-                settings.slowConsumer(), resume);
+                resume ? req.lastEventId().toString() : null, channel, this, limits, resume);
         ConnectionRegistry.Rejection rejection = registry.register(c, settings.maxClients(), settings.maxPerUser());
         if (rejection != null) {
             listener.rejected(rejection);
@@ -197,7 +200,17 @@ public class Hub implements ConnectionHost {
 
     /** Events in the replay log. */
     public int replayBufferSize() {
-        return replay.size();
+        return log.size();
+    }
+
+    /** Wire bytes of the events in the replay log. */
+    public long replayBytes() {
+        return log.bytes();
+    }
+
+    /** Bytes of distinct events waiting in stream outboxes. */
+    public long outboxBytes() {
+        return limits.budget().bytes();
     }
 
     public long uptimeSeconds() {
@@ -243,12 +256,13 @@ public class Hub implements ConnectionHost {
     }
 
     @Override
-    public void droppedOldest(Connection c, boolean first) {
-        listener.dropped(DropReason.SLOW_CONSUMER, 1);
+    public void dropped(Connection c, int events, boolean first) {
+        listener.dropped(DropReason.SLOW_CONSUMER, events);
         if (first) {
-            LOG.warnf("Stream %s (user %s, %s) is not keeping up: its outbox of %d is full, dropping its oldest "
+            LOG.warnf("Stream %s (user %s, %s) is not keeping up: its outbox is full (sse.queue-size %d frames, "
+                    + "sse.queue-bytes %d) or all outboxes hold more than sse.queue-total-bytes (%d); dropping "
                     + "events (sse.slow-consumer=drop-oldest); logged once per stream", c.clientId(), c.userId(),
-                    c.remoteAddress(), settings.queueSize());
+                    c.remoteAddress(), limits.frames(), limits.bytes(), limits.budget().limit());
         }
     }
 
@@ -262,9 +276,10 @@ public class Hub implements ConnectionHost {
             listener.dropped(DropReason.CONNECTION_CLOSED, discardedEvents);
         }
         switch (reason) {
-            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox of %d events is full "
-                    + "(sse.slow-consumer=disconnect); it can resume from its last event id", c.clientId(),
-                    c.userId(), c.remoteAddress(), settings.queueSize());
+            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox is full (sse.queue-size "
+                    + "%d frames, sse.queue-bytes %d) or it is behind while all outboxes hold more than "
+                    + "sse.queue-total-bytes (%d) (sse.slow-consumer=disconnect); it can resume from its last event id",
+                    c.clientId(), c.userId(), c.remoteAddress(), limits.frames(), limits.bytes(), limits.budget().limit());
             case TIMEOUT -> LOG.warnf("Stream %s (user %s, %s) closed: a write was pending longer than %s",
                     c.clientId(), c.userId(), c.remoteAddress(), settings.clientTimeout());
             default -> LOG.debugf("Stream %s closed (%s) after %d events", c.clientId(), reason.label(),

@@ -13,6 +13,7 @@ import dev.ssehub.hub.CloseReason;
 import dev.ssehub.hub.ConnectionRegistry;
 import dev.ssehub.hub.DeliveryError;
 import dev.ssehub.hub.DropReason;
+import dev.ssehub.hub.HubSettings;
 import dev.ssehub.hub.HubListener;
 import dev.ssehub.transport.StreamTransport;
 import dev.ssehub.transport.WritePath;
@@ -45,9 +46,12 @@ public class SseMetrics implements HubListener {
     private final Timer latency;
 
     public SseMetrics(MeterRegistry registry, ConnectionRegistry connections, Backplane backplane,
-            StreamTransport transport) {
+            StreamTransport transport, HubSettings settings) {
         Gauge.builder("sse.connections.active", connections, ConnectionRegistry::size)
                 .description("Open SSE streams on this instance").register(registry);
+        Gauge.builder("sse.connections.max", settings, HubSettings::maxClients)
+                .description("Streams this instance holds at most (sse.max-clients)").register(registry);
+
         for (WritePath p : WritePath.values()) {
             Gauge.builder("sse.streams", transport, t -> t.streams(p)).tag("path", p.label())
                     .description("Open SSE streams by write path (socket, below_encoder, vertx)").register(registry);
