@@ -28,6 +28,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.hub.FakeChannel.Completion;
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
+import dev.ssehub.support.LoopGate;
 import dev.ssehub.support.SseClient;
 
 /**
@@ -210,7 +211,7 @@ class ConnectionTest {
 
         int burst = QUEUE + Connection.MAX_BURST;
         List<Event> events;
-        try (AutoCloseable busy = ch.pause()) {
+        try (LoopGate busy = ch.pause()) {
             // No write is pending: the frames only wait for the loop, which is not the client's fault.
             events = h.ticks(0, burst);
             assertEquals(burst, s.connection().queued());
@@ -228,7 +229,7 @@ class ConnectionTest {
         FakeChannel ch = s.channel();
 
         int burst = QUEUE + Connection.MAX_BURST;
-        try (AutoCloseable busy = ch.pause()) {
+        try (LoopGate busy = ch.pause()) {
             h.ticks(0, burst);
             assertFalse(s.connection().isClosed());
             assertEquals(0, h.tick(burst).delivered());

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +13,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import dev.ssehub.support.Api;
+import dev.ssehub.support.LoopGate;
 import dev.ssehub.support.SseClient;
 
 /**
@@ -233,28 +233,16 @@ final class FakeChannel implements SseChannel {
      * Blocks the loop until the returned handle is closed: tasks and completions queue up behind it, as
      * they do behind a busy event loop. Returns once the loop is blocked.
      */
-    AutoCloseable pause() throws InterruptedException {
-        CountDownLatch blocked = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        loop.execute(() -> {
-            blocked.countDown();
-            try {
-                gate.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        if (!blocked.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("the loop did not pause within " + WAIT);
-        }
-        return gate::countDown;
+    LoopGate pause() throws InterruptedException {
+        return LoopGate.hold(loop, WAIT);
     }
 
     /** Waits until the loop has run every task queued on it so far. */
     void settle() {
         try {
             pause().close();
-        } catch (Exception e) {
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
     }

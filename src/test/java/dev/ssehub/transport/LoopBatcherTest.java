@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.ssehub.support.Api;
+import dev.ssehub.support.LoopGate;
 import io.netty.channel.EventLoop;
 import io.netty.channel.nio.NioEventLoopGroup;
 
@@ -68,32 +69,16 @@ class LoopBatcherTest {
         return loop.submit(() -> new ArrayList<>(ran)).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Blocks the loop until the returned latch is counted down; returns once the loop is blocked. */
-    private CountDownLatch blockLoop() throws InterruptedException {
-        CountDownLatch blocked = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        loop.execute(() -> {
-            blocked.countDown();
-            try {
-                gate.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(blocked.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "loop blocked");
-        return gate;
-    }
-
     @Test
     void tasksFromAnotherThreadRunOnTheLoopInSubmissionOrder() throws Exception {
         int streams = 100;
         int rounds = 20;
         CountDownLatch done = new CountDownLatch(streams * rounds);
         List<String> submitted = new ArrayList<>();
-        CountDownLatch gate = blockLoop();
+        LoopGate gate = LoopGate.hold(loop, WAIT);
         for (int r = 0; r < rounds; r++) {
             if (r == rounds / 2) {
-                gate.countDown(); // the first half waited as one batch; the rest arrives while the loop runs
+                gate.close(); // the first half waited as one batch; the rest arrives while the loop runs
             }
             for (int s = 0; s < streams; s++) {
                 String name = "s" + s + "#" + r;
@@ -115,7 +100,7 @@ class LoopBatcherTest {
         int streams = 10;
         int rounds = 4;
         CountDownLatch done = new CountDownLatch(streams * rounds);
-        CountDownLatch gate = blockLoop();
+        LoopGate gate = LoopGate.hold(loop, WAIT);
         for (int s = 0; s < streams; s++) {
             String stream = "s" + s;
             batcher.execute(new Runnable() {
@@ -131,7 +116,7 @@ class LoopBatcherTest {
                 }
             });
         }
-        gate.countDown();
+        gate.close();
         assertTrue(done.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
         List<String> expected = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
