@@ -42,13 +42,18 @@ public final class Api {
 
     /** Polls until the condition holds or fails after the timeout. */
     public static void eventually(Duration timeout, String what, BooleanSupplier condition) {
+        eventually(timeout, Duration.ofMillis(20), what, condition);
+    }
+
+    /** Polls every {@code poll} (unit tests of the core wait for in-process work: 1 ms) until the condition holds. */
+    public static void eventually(Duration timeout, Duration poll, String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("not within " + timeout + ": " + what);
             }
             try {
-                Thread.sleep(20);
+                Thread.sleep(poll.toMillis(), poll.toNanosPart() % 1_000_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted waiting for " + what);

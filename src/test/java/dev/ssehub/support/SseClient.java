@@ -87,40 +87,12 @@ public final class SseClient implements AutoCloseable {
     }
 
     private void read() {
-        List<String> lines = new ArrayList<>();
-        String id = null, event = null;
-        StringBuilder data = null;
-        Long retry = null;
-        boolean comment = false;
+        Parser parser = new Parser();
         try (Stream<String> body = response.body()) {
             for (String line : (Iterable<String>) body::iterator) {
-                if (line.isEmpty()) {
-                    if (!lines.isEmpty()) {
-                        frames.add(new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines),
-                                System.nanoTime()));
-                    }
-                    lines.clear();
-                    id = event = null;
-                    data = null;
-                    retry = null;
-                    comment = false;
-                    continue;
-                }
-                lines.add(line);
-                int colon = line.indexOf(':');
-                String field = colon < 0 ? line : line.substring(0, colon);
-                String value = colon < 0 ? "" : line.substring(colon + 1);
-                if (value.startsWith(" ")) {
-                    value = value.substring(1);
-                }
-                switch (field) {
-                    case "" -> comment = true;
-                    case "id" -> id = value;
-                    case "event" -> event = value;
-                    case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
-                    case "retry" -> retry = Long.parseLong(value);
-                    default -> {
-                    }
+                Frame f = parser.line(line, System.nanoTime());
+                if (f != null) {
+                    frames.add(f);
                 }
             }
         } catch (Exception e) {
@@ -128,6 +100,54 @@ public final class SseClient implements AutoCloseable {
         } finally {
             endedNanos = System.nanoTime();
             ended = true;
+        }
+    }
+
+    /**
+     * The event-stream parser, one line (without its line ending) at a time: fields up to a blank line,
+     * one leading space stripped from a value, several {@code data} lines joined with LF. Shared with the
+     * unit tests, which parse the bytes a fake transport was given.
+     */
+    public static final class Parser {
+        private final List<String> lines = new ArrayList<>();
+        private String id;
+        private String event;
+        private StringBuilder data;
+        private Long retry;
+
+        /** Takes one line; returns the frame a blank line completes, else null. */
+        public Frame line(String line, long nowNanos) {
+            if (line.isEmpty()) {
+                Frame f = lines.isEmpty() ? null
+                        : new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines), nowNanos);
+                lines.clear();
+                id = event = null;
+                data = null;
+                retry = null;
+                return f;
+            }
+            lines.add(line);
+            int colon = line.indexOf(':');
+            String field = colon < 0 ? line : line.substring(0, colon);
+            String value = colon < 0 ? "" : line.substring(colon + 1);
+            if (value.startsWith(" ")) {
+                value = value.substring(1);
+            }
+            switch (field) {
+                case "id" -> id = value;
+                case "event" -> event = value;
+                case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                case "retry" -> retry = Long.parseLong(value);
+                default -> {
+                    // a comment (empty field name) or a field the spec tells clients to ignore
+                }
+            }
+            return null;
+        }
+
+        /** Whether a frame has begun and not yet been completed by a blank line. */
+        public boolean midFrame() {
+            return !lines.isEmpty();
         }
     }
 

@@ -1,0 +1,123 @@
+package dev.ssehub.hub;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ssehub.backplane.MemoryBackplane;
+import dev.ssehub.hub.HubSettings.HeartbeatMode;
+import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
+
+/**
+ * A {@link Hub} built by hand, as the CDI container would build it but without booting Quarkus: the
+ * memory backplane, a {@link RecordingListener}, and streams on {@link FakeChannel}s, whose loops
+ * {@link #close} stops.
+ */
+final class TestHub implements AutoCloseable {
+
+    static final Duration RETRY = Duration.ofMillis(3000);
+    static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+    /** The settings a test may vary; everything else has a fixed test value. */
+    static final class Settings {
+        /** Large: only the slow-consumer tests, which set a small one, should ever fill an outbox. */
+        int queueSize = 100_000;
+        SlowConsumerPolicy policy = SlowConsumerPolicy.DISCONNECT;
+        int replaySize = 1000;
+        Duration replayMaxAge = Duration.ofHours(1);
+        Duration clientTimeout = Duration.ofSeconds(30);
+        int maxClients = 100;
+        int maxPerUser = 10;
+
+        Settings queueSize(int n) {
+            queueSize = n;
+            return this;
+        }
+
+        Settings policy(SlowConsumerPolicy p) {
+            policy = p;
+            return this;
+        }
+
+        Settings replaySize(int n) {
+            replaySize = n;
+            return this;
+        }
+
+        Settings clientTimeout(Duration d) {
+            clientTimeout = d;
+            return this;
+        }
+
+        HubSettings build() {
+            return new HubSettings(RETRY, HEARTBEAT, HeartbeatMode.EVENT, clientTimeout, maxClients, maxPerUser,
+                    queueSize, policy, replaySize, replayMaxAge);
+        }
+    }
+
+    /** An open stream and the channel under it. */
+    record Stream(Connection connection, FakeChannel channel) {
+    }
+
+    final Hub hub;
+    final RecordingListener listener = new RecordingListener();
+    private final List<FakeChannel> channels = new ArrayList<>();
+
+    TestHub() {
+        this(new Settings());
+    }
+
+    TestHub(Settings settings) {
+        hub = new Hub(settings.build(), new ConnectionRegistry(), new MemoryBackplane(), listener, new ObjectMapper());
+        hub.start();
+    }
+
+    /** Opens a stream for {@code userId} on all topics given, all types, resuming after {@code lastEventId} if not null. */
+    Stream open(FakeChannel channel, String userId, EventId lastEventId, String... topics) {
+        return open(channel, new Hub.StreamRequest(userId, null, Set.of(topics), Set.of(), lastEventId, "127.0.0.1",
+                "unit-test"));
+    }
+
+    Stream open(FakeChannel channel, Hub.StreamRequest request) {
+        synchronized (channels) {
+            channels.add(channel);
+        }
+        try {
+            return new Stream(hub.open(request, channel), channel);
+        } catch (Hub.RejectedException e) {
+            throw new AssertionError("stream refused: " + e.reason(), e);
+        }
+    }
+
+    Hub.PublishResult publish(String type, String dataJson, Target target) {
+        return hub.publish(new Event.Draft(type, dataJson, target, null));
+    }
+
+    /** Broadcasts {@code {"n":i}} of type {@code tick}. */
+    Hub.PublishResult tick(int i) {
+        return publish("tick", "{\"n\":" + i + "}", Target.BROADCAST);
+    }
+
+    /** Broadcasts {@code n} ticks numbered from {@code from}; returns the events. */
+    List<Event> ticks(int from, int n) {
+        List<Event> out = new ArrayList<>(n);
+        for (int i = from; i < from + n; i++) {
+            out.add(tick(i).event());
+        }
+        return out;
+    }
+
+    /** Checks every channel kept the transport contract, and stops their loops. */
+    @Override
+    public void close() {
+        List<FakeChannel> all;
+        synchronized (channels) {
+            all = new ArrayList<>(channels);
+        }
+        all.forEach(FakeChannel::shutdown);
+        all.forEach(FakeChannel::assertContractKept);
+    }
+}
