@@ -44,7 +44,7 @@ class ReplayLogTest {
 
     @Test
     void numbersEventsAndReadsThemForward() {
-        ReplayLog log = new ReplayLog(8, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(8, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         List<Event> in = fill(log, 5);
         for (int i = 0; i < 5; i++) {
             assertEquals(i, in.get(i).position);
@@ -52,17 +52,17 @@ class ReplayLogTest {
         assertEquals(5, log.head());
         assertEquals(5, log.size());
 
-        ReplayLog.Chunk all = log.read(0, 100, 100, ALL);
+        ReplayLog.Chunk all = log.read(0, 100, 100, Long.MAX_VALUE, ALL);
         assertEquals(ids(in), ids(all.events()));
         assertEquals(5, all.next());
         assertFalse(all.fellBehind());
         assertEquals(in.get(0).id(), all.oldest());
 
-        ReplayLog.Chunk two = log.read(2, 2, 100, ALL);
+        ReplayLog.Chunk two = log.read(2, 2, 100, Long.MAX_VALUE, ALL);
         assertEquals(ids(in.subList(2, 4)), ids(two.events()));
         assertEquals(4, two.next());
 
-        ReplayLog.Chunk atHead = log.read(5, 100, 100, ALL);
+        ReplayLog.Chunk atHead = log.read(5, 100, 100, Long.MAX_VALUE, ALL);
         assertTrue(atHead.events().isEmpty());
         assertEquals(5, atHead.next());
         assertFalse(atHead.fellBehind());
@@ -70,7 +70,7 @@ class ReplayLogTest {
 
     @Test
     void wrapsAroundTheRingAndEvictsTheOldestWhenFull() {
-        ReplayLog log = new ReplayLog(4, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(4, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         List<Event> in = fill(log, 11);
         assertEquals(4, log.size());
         assertEquals(11, log.head());
@@ -78,7 +78,7 @@ class ReplayLogTest {
             assertEquals(p >= 7, log.holds(p), "holds " + p);
         }
         // Positions 7..10 sit in slots 3, 0, 1, 2: the read crosses the end of the array.
-        ReplayLog.Chunk c = log.read(7, 100, 100, ALL);
+        ReplayLog.Chunk c = log.read(7, 100, 100, Long.MAX_VALUE, ALL);
         assertEquals(ids(in.subList(7, 11)), ids(c.events()));
         assertFalse(c.fellBehind());
         assertEquals(in.get(7).id(), c.oldest());
@@ -93,9 +93,9 @@ class ReplayLogTest {
 
     @Test
     void aCursorOnAnEvictedPositionFellBehindAndReadsOnFromTheOldest() {
-        ReplayLog log = new ReplayLog(4, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(4, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         List<Event> in = fill(log, 10);
-        ReplayLog.Chunk c = log.read(2, 100, 100, ALL);
+        ReplayLog.Chunk c = log.read(2, 100, 100, Long.MAX_VALUE, ALL);
         assertTrue(c.fellBehind());
         assertEquals(in.get(6).id(), c.oldest());
         assertEquals(ids(in.subList(6, 10)), ids(c.events()));
@@ -104,7 +104,7 @@ class ReplayLogTest {
 
     @Test
     void evictsByAgeOnAppendAndOnTheTick() {
-        ReplayLog log = new ReplayLog(100, 1000, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(100, 1000, Long.MAX_VALUE, new EventId(0, 0));
         Event e0 = event(10_000, 0, "t");
         Event e1 = event(10_500, 0, "t");
         Event e2 = event(11_000, 0, "t");
@@ -114,18 +114,18 @@ class ReplayLogTest {
         log.append(e2, 11_000);
         assertEquals(3, log.size(), "exactly maxAge old is still kept");
         log.append(e3, 11_600);
-        assertEquals(List.of(e2.id(), e3.id()), ids(log.read(0, 100, 100, ALL).events()), "append ages the log");
+        assertEquals(List.of(e2.id(), e3.id()), ids(log.read(0, 100, 100, Long.MAX_VALUE, ALL).events()), "append ages the log");
         assertFalse(log.holds(e1.position));
 
         log.evictExpired(12_000);
         assertEquals(2, log.size());
         log.evictExpired(12_001);
-        assertEquals(List.of(e3.id()), ids(log.read(0, 100, 100, ALL).events()), "the tick ages the log");
+        assertEquals(List.of(e3.id()), ids(log.read(0, 100, 100, Long.MAX_VALUE, ALL).events()), "the tick ages the log");
         log.evictExpired(12_601);
         assertEquals(0, log.size());
         assertEquals(4, log.head(), "positions are not reused");
 
-        ReplayLog.Chunk empty = log.read(3, 100, 100, ALL);
+        ReplayLog.Chunk empty = log.read(3, 100, 100, Long.MAX_VALUE, ALL);
         assertTrue(empty.events().isEmpty());
         assertTrue(empty.fellBehind());
         assertNull(empty.oldest());
@@ -139,7 +139,7 @@ class ReplayLogTest {
     @Test
     void truncatedWhenTheClientMissedEvictedEventsOrPredatesThisProcess() {
         EventId historyStart = new EventId(1000, 0);
-        ReplayLog log = new ReplayLog(3, HOUR, historyStart);
+        ReplayLog log = new ReplayLog(3, HOUR, Long.MAX_VALUE, historyStart);
         List<Event> in = fill(log, 5); // 1000-0 … 1000-4; 1000-0 and 1000-1 evicted
 
         ReplayLog.Start missed = log.startAfter(in.get(0).id());
@@ -166,7 +166,7 @@ class ReplayLogTest {
 
     @Test
     void aFreshLogIsTruncatedOnlyForIdsBeforeItsHistory() {
-        ReplayLog log = new ReplayLog(10, HOUR, new EventId(5000, 0));
+        ReplayLog log = new ReplayLog(10, HOUR, Long.MAX_VALUE, new EventId(5000, 0));
         assertTrue(log.startAfter(new EventId(4999, 99)).truncated());
         assertFalse(log.startAfter(new EventId(5000, 0)).truncated());
         assertFalse(log.startAfter(new EventId(6000, 0)).truncated());
@@ -175,7 +175,7 @@ class ReplayLogTest {
 
     @Test
     void resumesBetweenHeldIds() {
-        ReplayLog log = new ReplayLog(10, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(10, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         for (long m : new long[] { 10, 20, 30, 40 }) {
             log.append(event(m, 0, "t"), m);
         }
@@ -186,7 +186,7 @@ class ReplayLogTest {
 
     @Test
     void readsOnlyMatchingEventsWithinTheEventAndScanLimits() {
-        ReplayLog log = new ReplayLog(100, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(100, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         List<Event> in = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             Event e = event(1000, i, i % 2 == 0 ? "a" : "b");
@@ -195,22 +195,22 @@ class ReplayLogTest {
         }
         Predicate<Event> onlyA = e -> e.type().equals("a");
 
-        ReplayLog.Chunk byEvents = log.read(0, 2, 100, onlyA);
+        ReplayLog.Chunk byEvents = log.read(0, 2, 100, Long.MAX_VALUE, onlyA);
         assertEquals(List.of(in.get(0).id(), in.get(2).id()), ids(byEvents.events()));
         assertEquals(3, byEvents.next(), "stops after the second match");
 
-        ReplayLog.Chunk byScan = log.read(0, 100, 4, onlyA);
+        ReplayLog.Chunk byScan = log.read(0, 100, 4, Long.MAX_VALUE, onlyA);
         assertEquals(List.of(in.get(0).id(), in.get(2).id()), ids(byScan.events()));
         assertEquals(4, byScan.next(), "scanned four positions");
 
-        ReplayLog.Chunk none = log.read(1, 100, 1, onlyA);
+        ReplayLog.Chunk none = log.read(1, 100, 1, Long.MAX_VALUE, onlyA);
         assertTrue(none.events().isEmpty());
         assertEquals(2, none.next(), "a window with no match still moves the cursor");
     }
 
     @Test
     void aLogOfSizeZeroHoldsNothingButStillNumbersAndTruncates() {
-        ReplayLog log = new ReplayLog(0, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(0, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         List<Event> in = fill(log, 3);
         assertEquals(List.of(0L, 1L, 2L), in.stream().map(e -> e.position).toList());
         assertEquals(0, log.size());
@@ -223,7 +223,7 @@ class ReplayLogTest {
 
     @Test
     void clearForgetsTheEventsButRemembersThatSomeWereHeld() {
-        ReplayLog log = new ReplayLog(10, HOUR, new EventId(0, 0));
+        ReplayLog log = new ReplayLog(10, HOUR, Long.MAX_VALUE, new EventId(0, 0));
         List<Event> in = fill(log, 4);
         log.clear();
         assertEquals(0, log.size());
@@ -232,7 +232,7 @@ class ReplayLogTest {
         assertFalse(log.startAfter(in.get(3).id()).truncated());
         Event next = event(2000, 0, "t");
         log.append(next, 2000);
-        assertEquals(List.of(next.id()), ids(log.read(0, 10, 10, ALL).events()));
+        assertEquals(List.of(next.id()), ids(log.read(0, 10, 10, Long.MAX_VALUE, ALL).events()));
         assertEquals(4, next.position);
     }
 }

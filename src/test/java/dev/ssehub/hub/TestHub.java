@@ -25,6 +25,10 @@ final class TestHub implements AutoCloseable {
     static final class Settings {
         /** Large: only the slow-consumer tests, which set a small one, should ever fill an outbox. */
         int queueSize = 100_000;
+        long queueBytes = 1L << 30;
+        long queueTotalBytes = 1L << 32;
+        long maxBatchBytes = 16L << 20;
+        long replayMaxBytes = 1L << 30;
         SlowConsumerPolicy policy = SlowConsumerPolicy.DISCONNECT;
         int replaySize = 1000;
         Duration replayMaxAge = Duration.ofHours(1);
@@ -42,6 +46,26 @@ final class TestHub implements AutoCloseable {
             return this;
         }
 
+        Settings queueBytes(long n) {
+            queueBytes = n;
+            return this;
+        }
+
+        Settings queueTotalBytes(long n) {
+            queueTotalBytes = n;
+            return this;
+        }
+
+        Settings maxBatchBytes(long n) {
+            maxBatchBytes = n;
+            return this;
+        }
+
+        Settings replayMaxBytes(long n) {
+            replayMaxBytes = n;
+            return this;
+        }
+
         Settings replaySize(int n) {
             replaySize = n;
             return this;
@@ -54,7 +78,7 @@ final class TestHub implements AutoCloseable {
 
         HubSettings build() {
             return new HubSettings(RETRY, HEARTBEAT, HeartbeatMode.EVENT, clientTimeout, maxClients, maxPerUser,
-                    queueSize, policy, replaySize, replayMaxAge);
+                    queueSize, queueBytes, queueTotalBytes, maxBatchBytes, policy, replaySize, replayMaxBytes, replayMaxAge);
         }
     }
 
