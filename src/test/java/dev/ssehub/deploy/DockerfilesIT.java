@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +15,10 @@ import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -151,6 +154,42 @@ class DockerfilesIT {
             assertTrue(from.matches("\\$\\{REGISTRY}/[a-z0-9][a-z0-9./_-]*:[A-Za-z0-9._-]+"), name + ": pinned tag: " + from);
         }
         assertFalse(d.all("ENTRYPOINT").isEmpty(), name + ": ENTRYPOINT");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "Dockerfile.native", "Dockerfile.native-micro" })
+    void nativeEntrypointRaisesTheOpenFilesSoftLimitAndPassesArguments(String name) throws Exception {
+        List<String> entrypoint = new ArrayList<>();
+        MonitoringAssets.JSON.readTree(Dockerfile.read(name).all("ENTRYPOINT").get(0)).forEach(n -> entrypoint.add(n.asText()));
+        assertEquals("/bin/sh", entrypoint.get(0), name + ": a shell raises the limit, then execs the service");
+        assertEquals("/work/", Dockerfile.read(name).all("WORKDIR").get(0));
+        String hard = sh("ulimit -H -n").strip();
+        Assumptions.assumeTrue(hard.matches("\\d+") && Long.parseLong(hard) > 256, "hard open-files limit here: " + hard);
+
+        // The entrypoint as the container runs it, from /work, with a stand-in ./application that reports
+        // what it got, started with a low soft limit (as some container runtimes set).
+        Path work = Files.createTempDirectory("sse-hub-entrypoint");
+        Path app = work.resolve("application");
+        try {
+            Files.writeString(app, "#!/bin/sh\necho \"soft=$(ulimit -S -n) args=$*\"\n");
+            app.toFile().setExecutable(true);
+            List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", "ulimit -S -n 256 && exec \"$@\"", "lower"));
+            command.addAll(entrypoint);
+            command.addAll(List.of("-Dquarkus.http.port=9999", "two words"));
+            Process p = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true).start();
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertEquals("soft=" + hard + " args=-Dquarkus.http.port=9999 two words", out, name + " entrypoint");
+        } finally {
+            Files.deleteIfExists(app);
+            Files.deleteIfExists(work);
+        }
+    }
+
+    static String sh(String script) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
 
     static String unix(Path p) {

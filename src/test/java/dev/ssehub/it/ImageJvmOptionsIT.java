@@ -79,10 +79,23 @@ class ImageJvmOptionsIT {
         }
     }
 
+    /**
+     * Started as a container runtime may start it, with a low soft limit of open files, the JVM raises it
+     * to the hard limit (what Dockerfile.jvm and docs/deployment.md rely on), and serves.
+     */
     @Test
-    void theServiceRunsWithTheImagesOptions() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(imageOptions(), Map.of())) {
+    void theServiceRunsWithTheImagesOptionsAndRaisesItsOpenFilesLimit() throws Exception {
+        String hard = sh("ulimit -H -n").strip();
+        List<String> lowSoftLimit = List.of("/bin/sh", "-c", "ulimit -S -n 256 && exec \"$@\"", "launcher");
+        try (ServiceProcess svc = ServiceProcess.start(lowSoftLimit, imageOptions(), Map.of())) {
             svc.awaitReady(Duration.ofSeconds(30));
+            HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(svc.base() + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            Matcher max = Pattern.compile("(?m)^process_files_max_files(?:\\{[^}]*})? (\\S+)$").matcher(metrics.body());
+            assertTrue(max.find(), "process_files_max_files exported");
+            if (hard.matches("\\d+")) {
+                assertEquals(Double.parseDouble(hard), Double.parseDouble(max.group(1)), "the JVM raised its soft limit 256 to the hard limit");
+            }
             try (SseClient c = SseClient.connect(svc.base() + "/api/sse/stream?userId=jvm")) {
                 c.await("connection_established", Duration.ofSeconds(5));
                 HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(svc.base() + "/api/sse/events"))
@@ -93,6 +106,12 @@ class ImageJvmOptionsIT {
                 assertEquals("1", c.await("flags", Duration.ofSeconds(5)).data());
             }
         }
+    }
+
+    static String sh(String script) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
 
     static long bytes(String size) {

@@ -37,13 +37,21 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts the jar with these JVM options (before {@code -jar}) and environment. */
     static ServiceProcess start(List<String> jvmOptions, Map<String, String> env) throws IOException {
+        return start(List.of(), jvmOptions, env);
+    }
+
+    /**
+     * Starts the jar through a launcher (a command that ends by exec'ing its arguments, e.g. a shell that
+     * lowers a limit first) with these JVM options and environment.
+     */
+    static ServiceProcess start(List<String> launcher, List<String> jvmOptions, Map<String, String> env) throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run ./mvnw verify (it packages before the ITs)");
         }
         int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path log = Files.createTempFile("sse-hub-", ".log");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(launcher);
         command.add(java);
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", JAR.toString()));
