@@ -23,8 +23,8 @@ class DirectMemoryIT {
 
     @Test
     void aFailedAllocationClosesTheStreamItWasForAndNothingElse() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(Map.of("SSE_HEARTBEAT_INTERVAL", "1s"),
-                List.of("-XX:MaxDirectMemorySize=16m"))) {
+        try (ServiceProcess svc = ServiceProcess.start(List.of("-XX:MaxDirectMemorySize=16m"),
+                Map.of("SSE_HEARTBEAT_INTERVAL", "1s"))) {
             svc.awaitReady(Duration.ofSeconds(60));
             SseClient healthy = SseClient.connect(svc.base() + "/api/sse/stream?topic=small", null);
             healthy.await("connection_established", Duration.ofSeconds(10));

@@ -32,22 +32,29 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     static ServiceProcess start(Map<String, String> env) throws IOException {
-        return start(env, List.of());
+        return start(List.of(), env);
     }
 
-    /** Starts the service with these environment variables and JVM options. */
-    static ServiceProcess start(Map<String, String> env, List<String> jvmOptions) throws IOException {
+    /** Starts the jar with these JVM options (before {@code -jar}) and environment. */
+    static ServiceProcess start(List<String> jvmOptions, Map<String, String> env) throws IOException {
+        return start(List.of(), jvmOptions, env);
+    }
+
+    /**
+     * Starts the jar through a launcher (a command that ends by exec'ing its arguments, e.g. a shell that
+     * lowers a limit first) with these JVM options and environment.
+     */
+    static ServiceProcess start(List<String> launcher, List<String> jvmOptions, Map<String, String> env) throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run ./mvnw verify (it packages before the ITs)");
         }
         int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path log = Files.createTempFile("sse-hub-", ".log");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(launcher);
         command.add(java);
         command.addAll(jvmOptions);
-        command.add("-jar");
-        command.add(JAR.toString());
+        command.addAll(List.of("-jar", JAR.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
         pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
