@@ -5,19 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpClient;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.ssehub.support.Api;
+import dev.ssehub.support.LogCapture;
 import dev.ssehub.support.SseClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -42,31 +37,16 @@ class CompressionPathTest extends WritePathTestBase {
         }
     }
 
-    private static final Logger TRANSPORT_LOG = Logger.getLogger(StreamTransport.class.getName());
-    private static final List<String> LOGGED = new CopyOnWriteArrayList<>();
-    private static final Handler CAPTURE = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            LOGGED.add(r instanceof ExtLogRecord ext ? ext.getFormattedMessage() : r.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private static LogCapture transportLog;
 
     @BeforeAll
     static void captureTransportLog() {
-        TRANSPORT_LOG.addHandler(CAPTURE);
+        transportLog = LogCapture.of(StreamTransport.class.getName());
     }
 
     @AfterAll
     static void stopCapture() {
-        TRANSPORT_LOG.removeHandler(CAPTURE);
+        transportLog.close();
     }
 
     @Test
@@ -91,8 +71,8 @@ class CompressionPathTest extends WritePathTestBase {
 
     /** The first stream on the Vert.x path (in this application: this class's first) said why. */
     private static void assertVertxBecauseOfCompression() {
-        Api.eventually(WAIT, "the transport logs why streams take the Vert.x path; logged: " + LOGGED,
-                () -> LOGGED.stream().anyMatch(m -> m.startsWith(
+        Api.eventually(WAIT, "the transport logs why streams take the Vert.x path; logged: " + transportLog.entries(),
+                () -> transportLog.entries().stream().anyMatch(e -> e.message().startsWith(
                         "Streams write by the vertx path (first such stream: HTTP compression is on")));
     }
 }
