@@ -28,6 +28,8 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.http.HttpContentEncoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -61,6 +63,9 @@ import io.vertx.core.net.impl.ConnectionBase;
  * neither the stream nor the connection is closed, and otherwise takes the Vert.x path, which refuses
  * it, and is counted ({@link StreamTransport.Fallback#CLOSED}).
  * <li>Shared chunks are never modified: they are read through duplicates or by address.
+ * <li>A write's {@code done} never runs inside Netty's HTTP encoder, which is not re-entrant (what the hub
+ * does with a failure writes through it again). Enforced: a Vert.x write that fails before
+ * {@code response.write} returned reports from a later task ({@link VertxWrite}).
  * <li>What the raw paths skip: Vert.x's write-queue accounting ({@code writeQueueFull}, drain handlers:
  * the stream's own one-write-in-flight rule does that job), Vert.x's bytes-written metrics, and the
  * access log's response sizes (so an access log forces the Vert.x path).
@@ -227,11 +232,44 @@ public final class VertxSseChannel implements SseChannel {
             }
             buffer = Buffer.buffer(Unpooled.wrappedBuffer(parts));
         }
+        VertxWrite write = new VertxWrite(done);
         try {
-            response.write(buffer, ar -> done.accept(ar.succeeded() ? null : ar.cause()));
+            response.write(buffer, write);
         } catch (IllegalStateException closed) {
             // The response was ended under us (a close raced the write).
             done.accept(closed);
+            return;
+        }
+        write.returned = true;
+    }
+
+    /**
+     * The completion of one write through the Vert.x response. A write into a pipeline whose socket the
+     * loop has just closed (before the close handlers ran, so Vert.x does not know) fails at once, inside
+     * Netty's HTTP encoder. What {@code done} does with a failure (the hub closes the stream, which ends the
+     * response) writes through that encoder again, and it is not re-entrant: its output list still holds
+     * the failed write's released buffers, which it would release again. So a failure that arrives before
+     * {@code response.write} returned is reported from a later task on the loop.
+     */
+    private final class VertxWrite implements Handler<AsyncResult<Void>> {
+        private final Consumer<Throwable> done;
+        /** Set once response.write returned; read on the loop (a stale false only defers the report). */
+        volatile boolean returned;
+
+        VertxWrite(Consumer<Throwable> done) {
+            this.done = done;
+        }
+
+        @Override
+        public void handle(AsyncResult<Void> ar) {
+            if (ar.succeeded()) {
+                done.accept(null);
+            } else if (returned) {
+                done.accept(ar.cause());
+            } else {
+                Throwable failure = ar.cause();
+                execute(() -> done.accept(failure));
+            }
         }
     }
 
