@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,14 +15,19 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 
 import org.junit.jupiter.api.Test;
 
 import dev.ssehub.hub.DeliveryError;
 import dev.ssehub.hub.Frame;
 import dev.ssehub.support.Api;
+import dev.ssehub.support.LogCapture;
 import dev.ssehub.support.RawHttp;
 import dev.ssehub.support.SseClient;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpObjectEncoder;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 
@@ -104,7 +110,57 @@ class RawWriteGuardTest extends WritePathTestBase {
         assertRefused(w, channel, closed, DeliveryError.CLIENT_GONE);
     }
 
-    /** Opens a plain HTTP/1.1 stream on the connection; checks its head, first frame and raw path; returns its client id. */
+    /**
+     * The window the registry cannot see: the loop has closed the socket (a reset read in its I/O phase)
+     * but the close handlers run in a later task, and a write queued before runs first. Vert.x does not
+     * know yet and writes into the closed pipeline, where the write fails at once, inside Netty's HTTP
+     * encoder. What the hub does with that failure (close the stream, which ends the response) must not
+     * run in there: the encoder is not re-entrant (it would hand the failed write's released buffers to
+     * the socket again).
+     */
+    @Test
+    void writeFailingInsideNettyCompletesOutsideIt() throws Exception {
+        try (SseClient client = SseClient.connect(Api.stream(QUERY)); LogCapture netty = LogCapture.of("io.netty")) {
+            String id = firstFrame(client);
+            assertPath(id, plainHttp11Path());
+            VertxSseChannel channel = sinks.channelOf(id);
+            Channel socket = nettyChannel(channel);
+            long closed = transport.fallbacks(StreamTransport.Fallback.CLOSED);
+            Write w = new Write();
+            CompletableFuture<Boolean> insideEncoder = new CompletableFuture<>();
+            CompletableFuture<Boolean> returned = new CompletableFuture<>();
+            Frame stray = frame("event: stray\ndata: \"closed socket\"\n\n");
+            channel.execute(() -> {
+                socket.close(); // its close handlers run in a later task
+                returned.complete(channel.write(List.of(stray), failure -> {
+                    insideEncoder.complete(insideHttpEncoder());
+                    w.done(failure);
+                    channel.close(); // what the hub does with a failed write
+                }));
+            });
+            assertFalse(returned.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            assertRefused(w, channel, closed, DeliveryError.CLIENT_GONE);
+            assertFalse(insideEncoder.get(), "done ran inside Netty's HTTP encoder");
+            assertGone(plainHttp11Path());
+            assertEquals(List.of(), netty.entries().stream()
+                    .filter(e -> e.level().intValue() >= Level.WARNING.intValue()).toList(), "Netty's warnings");
+        }
+    }
+
+    /** Whether Netty's HTTP encoder is on the calling thread's stack. */
+    private static boolean insideHttpEncoder() {
+        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(
+                frames -> frames.anyMatch(f -> HttpObjectEncoder.class.isAssignableFrom(f.getDeclaringClass())));
+    }
+
+    /** The stream's socket (test-only access to a private field: the channel does not expose Netty). */
+    private static Channel nettyChannel(VertxSseChannel channel) throws ReflectiveOperationException {
+        Field encoder = VertxSseChannel.class.getDeclaredField("encoder");
+        encoder.setAccessible(true);
+        return ((ChannelHandlerContext) encoder.get(channel)).channel();
+    }
+
+    /** Opens a plain HTTP/1.1 stream on the connection, checks its head, first frame and path; returns its client id. */
     private String openStream(RawHttp http, ChunkedFrames body) {
         http.send("GET /api/sse/stream?" + QUERY + " HTTP/1.1", "Accept: text/event-stream");
         RawHttp.Head head = http.readHead();
@@ -116,7 +172,8 @@ class RawWriteGuardTest extends WritePathTestBase {
     }
 
     /** The write was refused: through done, once, as {@code kind}, counted as a raw write after close. */
-    private void assertRefused(Write w, VertxSseChannel channel, long closedBefore, DeliveryError kind) throws Exception {
+    private void assertRefused(Write w, VertxSseChannel channel, long closedBefore, DeliveryError kind)
+            throws Exception {
         Throwable failure = w.failure();
         assertNotNull(failure, "a write after close fails through done");
         assertEquals(kind, channel.classify(failure), failure.toString());
