@@ -21,8 +21,8 @@ class H2cPathTest extends WritePathTestBase {
 
     @Test
     void http2CleartextWritesThroughVertx() {
-        HttpClient h2c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(5))
-                .build();
+        HttpClient h2c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(5)).build();
         SseClient client = SseClient.connect(h2c, Api.stream(QUERY), null);
         assertEquals(HttpClient.Version.HTTP_2, client.response().version(), "the upgrade to h2c happened");
         checkStream(client, WritePath.VERTX);

@@ -126,11 +126,13 @@ abstract class WritePathTestBase {
             }
             heartbeats.add(f.lines());
         }
-        return fail("no event within " + WAIT + (client.ended() ? " (stream ended)" : "") + "; heartbeats: " + heartbeats);
+        return fail("no event within " + WAIT + (client.ended() ? " (stream ended)" : "")
+                + "; heartbeats: " + heartbeats);
     }
 
     static boolean isHeartbeat(List<String> lines) {
-        return lines.size() == 2 && lines.get(0).equals("event: heartbeat") && HEARTBEAT_DATA.matcher(lines.get(1)).matches();
+        return lines.size() == 2 && lines.get(0).equals("event: heartbeat")
+                && HEARTBEAT_DATA.matcher(lines.get(1)).matches();
     }
 
     /** The stream's channel took {@code expected}, and the gauges count it there and nowhere else. */
