@@ -63,12 +63,12 @@ import io.vertx.core.net.impl.ConnectionBase;
  * neither the stream nor the connection is closed, and otherwise takes the Vert.x path, which refuses
  * it, and is counted ({@link StreamTransport.Fallback#CLOSED}).
  * <li>Shared chunks are never modified: they are read through duplicates or by address.
- * <li>A write's {@code done} never runs inside Netty's HTTP encoder, which is not re-entrant (what the hub
- * does with a failure writes through it again). Enforced: a Vert.x write that fails before
- * {@code response.write} returned reports from a later task ({@link VertxWrite}).
  * <li>What the raw paths skip: Vert.x's write-queue accounting ({@code writeQueueFull}, drain handlers:
  * the stream's own one-write-in-flight rule does that job), Vert.x's bytes-written metrics, and the
  * access log's response sizes (so an access log forces the Vert.x path).
+ * <li>A write's {@code done} never runs inside Netty's HTTP encoder, which is not re-entrant (what the hub
+ * does with a failure writes through it again). Enforced: a Vert.x write that fails before
+ * {@code response.write} returned reports from a later task ({@link VertxWrite}).
  * </ol>
  */
 public final class VertxSseChannel implements SseChannel {
