@@ -28,6 +28,8 @@ import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.http.HttpContentEncoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -67,6 +69,9 @@ import io.vertx.core.net.impl.ConnectionBase;
  * <li>What the raw paths skip: Vert.x's write-queue accounting ({@code writeQueueFull}, drain handlers:
  * the stream's own one-write-in-flight rule does that job), Vert.x's bytes-written metrics, and the
  * access log's response sizes (so an access log forces the Vert.x path).
+ * <li>A write's {@code done} never runs inside Netty's HTTP encoder, which is not re-entrant (what the hub
+ * does with a failure writes through it again). Enforced: a Vert.x write that fails before
+ * {@code response.write} returned reports from a later task ({@link VertxWrite}).
  * </ol>
  */
 public final class VertxSseChannel implements SseChannel {
@@ -222,12 +227,52 @@ public final class VertxSseChannel implements SseChannel {
     }
 
     private void writeThroughVertx(List<Frame> frames, Consumer<Throwable> done) {
+        Buffer buffer;
         try {
-            Buffer buffer = Buffer.buffer(ChunkEncoder.bodies(frames));
-            response.write(buffer, ar -> done.accept(ar.succeeded() ? null : ar.cause()));
+            buffer = Buffer.buffer(ChunkEncoder.bodies(frames));
         } catch (RuntimeException | Error e) {
-            // The response was ended under us (a close raced the write), or memory ran out: reported, never thrown.
+            // Memory for the frames' shared chunks ran out: reported, never thrown.
             done.accept(e);
+            return;
+        }
+        VertxWrite write = new VertxWrite(done);
+        try {
+            response.write(buffer, write);
+        } catch (RuntimeException | Error e) {
+            // The response was ended under us (a close raced the write).
+            done.accept(e);
+            return;
+        }
+        write.returned = true;
+    }
+
+    /**
+     * The completion of one write through the Vert.x response. A write into a pipeline whose socket the
+     * loop has just closed (before the close handlers ran, so Vert.x does not know) fails at once, inside
+     * Netty's HTTP encoder. What {@code done} does with a failure (the hub closes the stream, which ends the
+     * response) writes through that encoder again, and it is not re-entrant: its output list still holds
+     * the failed write's released buffers, which it would release again. So a failure that arrives before
+     * {@code response.write} returned is reported from a later task on the loop.
+     */
+    private final class VertxWrite implements Handler<AsyncResult<Void>> {
+        private final Consumer<Throwable> done;
+        /** Set once response.write returned; read on the loop (a stale false only defers the report). */
+        volatile boolean returned;
+
+        VertxWrite(Consumer<Throwable> done) {
+            this.done = done;
+        }
+
+        @Override
+        public void handle(AsyncResult<Void> ar) {
+            if (ar.succeeded()) {
+                done.accept(null);
+            } else if (returned) {
+                done.accept(ar.cause());
+            } else {
+                Throwable failure = ar.cause();
+                execute(() -> done.accept(failure));
+            }
         }
     }
 

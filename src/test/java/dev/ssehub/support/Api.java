@@ -14,8 +14,18 @@ public final class Api {
     private Api() {
     }
 
+    /** The plain HTTP port of the application under test ({@code -Dquarkus.http.test-port}, default 8081). */
+    public static int port() {
+        return Integer.getInteger("quarkus.http.test-port", 8081);
+    }
+
+    /** The HTTPS port when a test profile turns TLS on ({@code -Dquarkus.http.test-ssl-port}, default 8444). */
+    public static int tlsPort() {
+        return Integer.getInteger("quarkus.http.test-ssl-port", 8444);
+    }
+
     public static String base() {
-        return "http://127.0.0.1:" + Integer.getInteger("quarkus.http.test-port", 8081);
+        return "http://127.0.0.1:" + port();
     }
 
     public static String stream(String query) {
@@ -25,6 +35,12 @@ public final class Api {
     /** Publishes and expects 202; returns the answer. */
     public static JsonPath publish(String json) {
         return given().contentType(ContentType.JSON).body(json).when().post("/api/sse/events")
+                .then().statusCode(202).extract().jsonPath();
+    }
+
+    /** Publishes a JSON array of events and expects 202; returns the answer (one entry per event). */
+    public static JsonPath publishBatch(String json) {
+        return given().contentType(ContentType.JSON).body(json).when().post("/api/sse/events/batch")
                 .then().statusCode(202).extract().jsonPath();
     }
 

@@ -1,10 +1,15 @@
 package dev.ssehub.support;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +19,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A real streaming SSE client for tests: java.net.http with a line subscriber, parsing frames as the
@@ -36,13 +42,18 @@ public final class SseClient implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     private final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
-    private final HttpResponse<Stream<String>> response;
+    /** The HTTP response; null for a stream read from a raw socket ({@link #over}). */
+    private final HttpResponse<?> response;
+    private final Stream<String> body;
+    private final AutoCloseable closer;
     private final CompletableFuture<Void> reader;
     private volatile boolean ended;
     private volatile long endedNanos;
 
-    private SseClient(HttpResponse<Stream<String>> response) {
+    private SseClient(HttpResponse<?> response, Stream<String> body, AutoCloseable closer) {
         this.response = response;
+        this.body = body;
+        this.closer = closer;
         // A thread of its own: the common pool has one thread on a 2-core machine, and readers block.
         this.reader = new CompletableFuture<>();
         Thread t = new Thread(() -> {
@@ -67,9 +78,41 @@ public final class SseClient implements AutoCloseable {
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);
         }
+        HttpResponse<Stream<String>> r = send(http, b.build(), HttpResponse.BodyHandlers.ofLines());
+        return new SseClient(r, r.body(), r.body());
+    }
+
+    /**
+     * Connects asking for a gzip-compressed stream ({@code Accept-Encoding: gzip}) and decodes it as it
+     * arrives when the server compresses it (the JDK client does not decode content codings itself).
+     */
+    public static SseClient connectGzip(HttpClient http, String url) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream")
+                .header("Accept-Encoding", "gzip").GET().build();
+        HttpResponse<InputStream> r = send(http, request, HttpResponse.BodyHandlers.ofInputStream());
+        InputStream in = r.body();
+        if ("gzip".equals(r.headers().firstValue("content-encoding").orElse(null))) {
+            try {
+                in = new GZIPInputStream(in) {
+                    /*
+                     * GZIPInputStream says 1 until the end of the data, so the reader above keeps reading for a
+                     * full buffer and blocks though a whole event has been inflated: say what is really known.
+                     */
+                    @Override
+                    public int available() {
+                        return 0;
+                    }
+                };
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return new SseClient(r, lines(in), r.body());
+    }
+
+    private static <T> HttpResponse<T> send(HttpClient http, HttpRequest request, HttpResponse.BodyHandler<T> body) {
         try {
-            HttpResponse<Stream<String>> r = http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
-            return new SseClient(r);
+            return http.send(request, body);
         } catch (IOException e) {
             throw new RuntimeException(e);
         } catch (InterruptedException e) {
@@ -78,17 +121,27 @@ public final class SseClient implements AutoCloseable {
         }
     }
 
+    /** Reads a stream's body from a raw connection (e.g. an HTTP/1.0 socket after its head); closing closes it. */
+    public static SseClient over(InputStream body, AutoCloseable connection) {
+        return new SseClient(null, lines(body), connection);
+    }
+
+    private static Stream<String> lines(InputStream in) {
+        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines();
+    }
+
     public int status() {
         return response.statusCode();
     }
 
-    public HttpResponse<Stream<String>> response() {
+    /** The HTTP response (status, headers, version); null for a stream read from a raw socket. */
+    public HttpResponse<?> response() {
         return response;
     }
 
     private void read() {
         Parser parser = new Parser();
-        try (Stream<String> body = response.body()) {
+        try (body) {
             for (String line : (Iterable<String>) body::iterator) {
                 Frame f = parser.line(line, System.nanoTime());
                 if (f != null) {
@@ -215,7 +268,7 @@ public final class SseClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            response.body().close();
+            closer.close();
         } catch (Exception ignored) {
             // already closed
         }
