@@ -47,10 +47,12 @@ public interface SseConfig {
 
     /**
      * Bytes of frames one connection may have queued while its previous write is pending (each event
-     * counted once per stream, however many streams share it).
+     * counted once per stream, however many streams share it). As large as one batch by default, so that a
+     * client that lags a moment behind a batch is not cut; what many slow streams pin together is bounded
+     * by {@link #queueTotalBytes()}.
      */
     @WithName("queue-bytes")
-    @WithDefault("1M")
+    @WithDefault("16M")
     MemorySize queueBytes();
 
     /**
