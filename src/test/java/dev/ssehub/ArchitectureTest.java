@@ -30,7 +30,7 @@ class ArchitectureTest {
             "api", Set.of("hub", "transport", "config", "observability"),
             "lifecycle", Set.of("hub", "config"),
             "observability", Set.of("hub", "transport", "lifecycle", "config"),
-            "backplane", Set.of("hub"),
+            "backplane", Set.of("hub", "config"),
             "transport", Set.of("hub"),
             "config", Set.of("hub"),
             "hub", Set.of());

@@ -1,6 +1,8 @@
 package dev.ssehub.api;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.POST;
@@ -34,22 +36,23 @@ public class DevResource {
     @POST
     @Path("/test-event")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response testEvent() {
+    public CompletionStage<Response> testEvent() {
         enabled();
         String data = "{\"message\":\"test event\",\"sentAt\":\"" + Instant.now() + "\"}";
-        Hub.PublishResult r = hub.publish(new Event.Draft("generic_event", data, Target.BROADCAST, null));
-        return Response.accepted(EventsResource.Published.of(r)).build();
+        return hub.publish(List.of(new Event.Draft("generic_event", data, Target.BROADCAST, null)))
+                .thenApply(r -> Response.accepted(EventsResource.Published.of(r.get(0))).build());
     }
 
     /** Closes every stream and clears the replay log and the statistics. */
     @POST
     @Path("/reset")
-    public Response reset() {
+    public CompletionStage<Response> reset() {
         enabled();
-        int closed = hub.reset();
-        metrics.resetStats();
-        LOG.infof("Reset: closed %d streams, cleared the replay log, idempotency keys and statistics", closed);
-        return Response.noContent().build();
+        return hub.reset().thenApply(closed -> {
+            metrics.resetStats();
+            LOG.infof("Reset: closed %d streams, cleared the replay log, idempotency keys and statistics", closed);
+            return Response.noContent().build();
+        });
     }
 
     private void enabled() {

@@ -2,6 +2,8 @@ package dev.ssehub.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -16,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Backplane;
 import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.Hub;
@@ -39,21 +42,21 @@ public class EventsResource {
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Published(String id, String type, int delivered, String timestamp, Boolean duplicate) {
-        static Published of(Hub.PublishResult r) {
-            Event e = r.event();
-            return new Published(e.id().toString(), e.type(), r.delivered(), e.timestamp().toString(),
-                    r.duplicate() ? Boolean.TRUE : null);
+        static Published of(Backplane.Published p) {
+            return new Published(p.id().toString(), p.type(), p.delivered(), p.timestamp().toString(),
+                    p.duplicate() ? Boolean.TRUE : null);
         }
     }
 
-    // Publishing only queues bytes (writes happen on each stream's event loop), so it runs on the event loop too.
+    // Publishing waits for the backplane without blocking a thread, and delivery only queues bytes (writes
+    // happen on each stream's event loop), so it runs on the event loop too.
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public Response publish(String body) {
+    public CompletionStage<Response> publish(String body) {
         Event.Draft draft = Requests.draft(mapper, Requests.parse(mapper, body), "", config.maxEventBytes());
-        return Response.accepted(Published.of(hub.publish(draft))).build();
+        return hub.publish(List.of(draft)).thenApply(r -> Response.accepted(Published.of(r.get(0))).build());
     }
 
     /** Validates the whole batch first (nothing is published if any entry is bad), then publishes in order. */
@@ -62,7 +65,7 @@ public class EventsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public Response batch(String body) {
+    public CompletionStage<Response> batch(String body) {
         JsonNode node = Requests.parse(mapper, body);
         if (!node.isArray()) {
             throw ApiException.badRequest("Expected a JSON array of events");
@@ -74,10 +77,9 @@ public class EventsResource {
         for (int i = 0; i < node.size(); i++) {
             drafts.add(Requests.draft(mapper, node.get(i), "[" + i + "].", config.maxEventBytes()));
         }
-        List<Published> out = new ArrayList<>(drafts.size());
-        for (Event.Draft d : drafts) {
-            out.add(Published.of(hub.publish(d)));
+        if (drafts.isEmpty()) {
+            return CompletableFuture.completedFuture(Response.accepted(List.of()).build());
         }
-        return Response.accepted(out).build();
+        return hub.publish(drafts).thenApply(r -> Response.accepted(r.stream().map(Published::of).toList()).build());
     }
 }

@@ -11,6 +11,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Backplane;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** Turns every error into an {@code application/problem+json} body with the right status. */
@@ -21,6 +23,12 @@ public class ProblemMapper {
 
     @Inject
     ObjectMapper mapper;
+    @Inject
+    SseConfig config;
+
+    private int retryAfterSeconds() {
+        return (int) Math.max(1, config.retry().toSeconds());
+    }
 
     @RegisterForReflection
     public record Problem(String type, String title, int status, String detail) {
@@ -35,6 +43,15 @@ public class ProblemMapper {
             b.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds());
         }
         return b.build();
+    }
+
+    /** The backplane cannot accept events (Redis unreachable): nothing was published; retry later. */
+    @ServerExceptionMapper
+    public Response unavailable(Backplane.UnavailableException e) {
+        return Response.status(503)
+                .entity(encode(new Problem("urn:ssehub:problem:backplane-unavailable", "Backplane unavailable", 503,
+                        "Events cannot be accepted now: " + e.getMessage() + "; nothing was published, retry later")))
+                .type(PROBLEM_JSON).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds()).build();
     }
 
     /** Framework errors: unknown path (404), wrong method (405), wrong content type (415), and so on. */

@@ -8,6 +8,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Singleton;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
@@ -63,7 +64,18 @@ public class ConfigCheck {
             atLeast(p, "sse.replay.max-bytes", c.replay().maxBytes().asLongValue(), oneEvent);
         }
         if (c.backplane() == SseConfig.BackplaneKind.REDIS) {
-            p.add("sse.backplane=redis is not available in this version; use memory");
+            if (ConfigProvider.getConfig().getOptionalValue("quarkus.redis.hosts", String.class).isEmpty()) {
+                p.add("sse.backplane=redis needs quarkus.redis.hosts (QUARKUS_REDIS_HOSTS), e.g. redis://redis:6379");
+            }
+            if (!c.redis().prefix().matches("[A-Za-z0-9_.:-]{1,64}")) {
+                p.add("sse.redis.prefix must be 1 to 64 letters, digits or _.:- (was " + c.redis().prefix() + ")");
+            }
+            Duration timeout = ConfigProvider.getConfig().getOptionalValue("quarkus.redis.timeout", Duration.class)
+                    .orElse(Duration.ofSeconds(10));
+            if (c.redis().block().toMillis() < 100 || c.redis().block().compareTo(timeout) >= 0) {
+                p.add("sse.redis.block must be at least 100ms and shorter than quarkus.redis.timeout (" + timeout
+                        + "; was " + c.redis().block() + ")");
+            }
         }
         if (c.auth().enabled()) {
             p.add("sse.auth.enabled=true is not available in this version (JWT support comes later); set SSE_AUTH_ENABLED=false");

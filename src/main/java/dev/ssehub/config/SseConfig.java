@@ -91,9 +91,14 @@ public interface SseConfig {
 
     Cors cors();
 
-    /** Where events go between instances: {@code memory} (this process only). */
+    /**
+     * Where events go between instances: {@code memory} (this process only) or {@code redis} (one Redis
+     * Stream shared by every instance; the client is configured by {@code quarkus.redis.*}).
+     */
     @WithDefault("memory")
     BackplaneKind backplane();
+
+    Redis redis();
 
     interface Heartbeat {
         /** How often every stream gets a heartbeat; keep it below every proxy's read timeout. */
@@ -119,6 +124,16 @@ public interface SseConfig {
         @WithName("max-age")
         @WithDefault("5m")
         Duration maxAge();
+    }
+
+    interface Redis {
+        /** The hash tag of every key the service keeps in Redis: {@code {sse}:events}, {@code {sse}:epoch}, ... */
+        @WithDefault("sse")
+        String prefix();
+
+        /** How long one read of the stream blocks; below the client's command timeout ({@code quarkus.redis.timeout}). */
+        @WithDefault("2s")
+        Duration block();
     }
 
     interface Shutdown {

@@ -53,6 +53,7 @@ public final class Connection {
     private final SseChannel channel;
     private final ConnectionHost host;
     private final OutboxLimits limits;
+    private final EventId resumeAfter;
 
     // Guarded by this.
     private final ArrayDeque<Object> outbox = new ArrayDeque<>(4); // grows under load; small when idle
@@ -82,9 +83,13 @@ public final class Connection {
     private List<Frame> prelude;
     private long replayCursor;
 
+    /**
+     * @param resumeAfter the client's Last-Event-ID, or null: the connection then starts in replay mode,
+     *                    and never takes an event at or before it (with a shared backplane, this instance
+     *                    may receive such an event after the client saw it on another instance)
+     */
     Connection(String clientId, String userId, String sessionId, Subscription subscription, String remoteAddress,
-            String userAgent, String lastEventId, SseChannel channel, ConnectionHost host, OutboxLimits limits,
-            boolean replaying) {
+            String userAgent, EventId resumeAfter, SseChannel channel, ConnectionHost host, OutboxLimits limits) {
         this.clientId = clientId;
         this.userId = userId;
         this.sessionId = sessionId;
@@ -92,11 +97,12 @@ public final class Connection {
         this.connectedAt = Instant.now();
         this.remoteAddress = remoteAddress;
         this.userAgent = userAgent;
-        this.lastEventId = lastEventId;
+        this.resumeAfter = resumeAfter;
+        this.lastEventId = resumeAfter == null ? null : resumeAfter.toString();
         this.channel = channel;
         this.host = host;
         this.limits = limits;
-        this.replaying = replaying;
+        this.replaying = resumeAfter != null;
         // No write loop until start(): events offered before then wait in the outbox, behind the first frame.
         this.scheduled = true;
     }
@@ -104,7 +110,8 @@ public final class Connection {
     /** Whether this connection should get the event: its target and this connection's type filter. */
     public boolean accepts(Event e) {
         Subscription s = subscription; // one read: both sets from the same state
-        return s.wants(e.type()) && e.target().matches(clientId, userId, sessionId, s.topics());
+        return s.wants(e.type()) && e.target().matches(clientId, userId, sessionId, s.topics())
+                && (resumeAfter == null || e.id().isAfter(resumeAfter));
     }
 
     /** Starts the write loop: the first frames, then (when resuming) the replay from the cursor, then live events. */

@@ -6,10 +6,10 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -68,10 +68,17 @@ public class Hub implements ConnectionHost {
         }
     }
 
-    /** Connects the hub to its backplane: from now on events arrive. */
-    @PostConstruct
+    /**
+     * Connects the hub to its backplane: the history it holds is loaded into the replay log, then events
+     * arrive. Called once at start-up (by the lifecycle layer), before streams are served.
+     */
     public void start() {
-        backplane.start(publishing::dispatch);
+        backplane.start(publishing);
+    }
+
+    /** Disconnects from the backplane (shutdown). */
+    public void stop() {
+        backplane.stop();
     }
 
     /** What a client asked for when it opened its stream, validated by the HTTP layer. */
@@ -93,9 +100,6 @@ public class Hub implements ConnectionHost {
         }
     }
 
-    /** The answer to a publish: the event (the earlier one for a repeated key) and the local streams it was queued to. */
-    public record PublishResult(Event event, int delivered, boolean duplicate) {
-    }
 
     /**
      * Registers a new stream and starts it: the first frame, the replay after {@code lastEventId} if
@@ -106,7 +110,7 @@ public class Hub implements ConnectionHost {
         boolean resume = req.lastEventId() != null;
         Connection c = new Connection(UUID.randomUUID().toString(), req.userId(), req.sessionId(),
                 new Subscription(req.topics(), req.types()), req.remoteAddress(), req.userAgent(),
-                resume ? req.lastEventId().toString() : null, channel, this, limits, resume);
+                req.lastEventId(), channel, this, limits);
         ConnectionRegistry.Rejection rejection = registry.register(c, settings.maxClients(), settings.maxPerUser());
         if (rejection != null) {
             listener.rejected(rejection);
@@ -138,9 +142,13 @@ public class Hub implements ConnectionHost {
         return c;
     }
 
-    /** Publishes one event; a repeated idempotency key within the replay window publishes nothing. */
-    public PublishResult publish(Event.Draft draft) {
-        return publishing.publish(draft);
+    /**
+     * Publishes events, in this order, through the backplane; completes with each one's id and the local
+     * streams it was queued to, or exceptionally with {@link Backplane.UnavailableException}. A repeated
+     * idempotency key within the backplane's window publishes nothing and answers the earlier event.
+     */
+    public CompletionStage<List<Backplane.Published>> publish(List<Event.Draft> drafts) {
+        return publishing.publish(drafts);
     }
 
     /**
@@ -187,11 +195,11 @@ public class Hub implements ConnectionHost {
         return n;
     }
 
-    /** Development only: closes every stream, clears the replay log and the idempotency keys. */
-    public int reset() {
+    /** Development only: closes every stream, clears the replay log and the backplane's history and keys. */
+    public CompletionStage<Integer> reset() {
         int closed = closeAll(CloseReason.RESET);
         publishing.clear();
-        return closed;
+        return backplane.reset().thenApply(done -> closed);
     }
 
     public ConnectionRegistry registry() {

@@ -20,8 +20,8 @@ public final class ReplayLog {
     private final long maxBytes;
     /** Wire bytes of the events held. */
     private long bytes;
-    /** Events before this id are not in this log, and may never have been (they predate this process). */
-    private final EventId historyStart;
+    /** Events before this id are not in this log, and may never have been (they predate this history). */
+    private EventId historyStart;
     private long first;
     private long next;
     /** The newest event evicted so far: a client that saw only ids before it has missed something. */
@@ -146,6 +146,15 @@ public final class ReplayLog {
     /** Whether the event at this position is still held. */
     public synchronized boolean holds(long position) {
         return position >= first && position < next;
+    }
+
+    /**
+     * History starts again at {@code start} (the backplane lost its data or restarted its history): the
+     * events held are dropped, and a client resuming from before {@code start} is told it missed events.
+     */
+    public synchronized void restart(EventId start) {
+        clear();
+        historyStart = start;
     }
 
     public synchronized void clear() {

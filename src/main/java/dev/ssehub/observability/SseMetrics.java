@@ -44,6 +44,7 @@ public class SseMetrics implements HubListener {
     private final Map<DropReason, Counter> droppedBy = new EnumMap<>(DropReason.class);
     private final Map<DeliveryError, Counter> errorsBy = new EnumMap<>(DeliveryError.class);
     private final Timer latency;
+    private final Timer backplaneLatency;
 
     public SseMetrics(MeterRegistry registry, ConnectionRegistry connections, Backplane backplane,
             StreamTransport transport, HubSettings settings) {
@@ -96,6 +97,16 @@ public class SseMetrics implements HubListener {
                 .description("Heartbeats queued to streams").register(registry);
         Gauge.builder("sse.backplane.up", backplane, b -> b.isUp() ? 1 : 0)
                 .description("1 while the backplane accepts events").register(registry);
+        Gauge.builder("sse.backplane.lag.entries", backplane, Backplane::lagEntries)
+                .description("Events the backplane accepted that this instance has not received yet").register(registry);
+        FunctionCounter.builder("sse.backplane.reconnects", backplane, Backplane::reconnects)
+                .description("Reconnections to the backplane after losing it").register(registry);
+        backplaneLatency = Timer.builder("sse.backplane.latency")
+                .description("Publish (accepted by the backplane) to receipt on this instance")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
     }
 
     @Override
@@ -114,8 +125,9 @@ public class SseMetrics implements HubListener {
     }
 
     @Override
-    public void published() {
+    public void published(long backplaneLatencyMillis) {
         published.increment();
+        backplaneLatency.record(backplaneLatencyMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -39,7 +39,7 @@ class ConnectionRegistryTest {
     private static Connection connection(String userId, String sessionId, String... topics) {
         return new Connection(UUID.randomUUID().toString(), userId, sessionId, new Subscription(Set.of(topics), Set.of()),
                 "127.0.0.1", "unit-test", null, null, null,
-                new OutboxLimits(8, 1 << 20, 1 << 20, SlowConsumerPolicy.DISCONNECT, new OutboxBudget(1 << 30)), false);
+                new OutboxLimits(8, 1 << 20, 1 << 20, SlowConsumerPolicy.DISCONNECT, new OutboxBudget(1 << 30)));
     }
 
     private Connection add(String userId, String sessionId, String... topics) {

@@ -102,7 +102,7 @@ class ConnectionTest {
         Event broadcast = h.publish("tick", "{\"n\":1}", Target.BROADCAST).event();
         Event toUser = h.publish("goal", "{\"team\":\"a\",\"text\":\"gr\\u00fc\\u00df\"}",
                 new Target(List.of("u1"), null, null, null)).event();
-        Hub.PublishResult toOther = h.publish("tick", "{\"n\":3}", new Target(List.of("u2"), null, null, null));
+        TestHub.Result toOther = h.publish("tick", "{\"n\":3}", new Target(List.of("u2"), null, null, null));
         Event toTopic = h.publish("tick", "{\"n\":4}", new Target(null, null, null, List.of("news"))).event();
         assertEquals(0, toOther.delivered(), "not for this stream");
         s.channel().awaitEvent(toTopic.idString());
@@ -257,7 +257,7 @@ class ConnectionTest {
         int extra = 5;
         List<Event> events = new ArrayList<>();
         for (int i = 0; i < QUEUE + extra; i++) {
-            Hub.PublishResult r = h.tick(i);
+            TestHub.Result r = h.tick(i);
             assertEquals(1, r.delivered(), "the new event is always queued");
             events.add(r.event());
         }
@@ -390,13 +390,13 @@ class ConnectionTest {
                 "the replay follows the first frame, in the same write");
         assertTrue(s.connection().replaying());
 
-        Hub.PublishResult duringReplay = h.tick(10);
+        TestHub.Result duringReplay = h.tick(10);
         assertEquals(0, duringReplay.delivered(), "a replaying stream is not offered live events: it reads them from the log");
 
         ch.completion(Completion.SYNC);
         ch.release();
         FakeChannel.eventually("stream live", () -> !s.connection().replaying());
-        Hub.PublishResult live = h.tick(11);
+        TestHub.Result live = h.tick(11);
         assertEquals(1, live.delivered());
         ch.awaitEvent(live.event().idString());
 
@@ -439,7 +439,7 @@ class ConnectionTest {
         // While the client holds the first batch, a whole log's worth is published: the cursor's events go.
         List<Event> meanwhile = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            Hub.PublishResult r = h.tick(size + i);
+            TestHub.Result r = h.tick(size + i);
             assertEquals(0, r.delivered());
             meanwhile.add(r.event());
         }

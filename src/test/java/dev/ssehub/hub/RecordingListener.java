@@ -35,7 +35,7 @@ final class RecordingListener implements HubListener {
     }
 
     @Override
-    public void published() {
+    public void published(long backplaneLatencyMillis) {
         add("published", 1);
     }
 

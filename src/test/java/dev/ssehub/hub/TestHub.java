@@ -95,8 +95,77 @@ final class TestHub implements AutoCloseable {
     }
 
     TestHub(Settings settings) {
-        hub = new Hub(settings.build(), new ConnectionRegistry(), new MemoryBackplane(), listener, new ObjectMapper());
+        HubSettings built = settings.build();
+        backplane = new Recording(new MemoryBackplane(built.replaySize(), built.replayMaxAge()));
+        hub = new Hub(built, new ConnectionRegistry(), backplane, listener, new ObjectMapper());
         hub.start();
+    }
+
+    /** A publish's outcome, with the event the backplane delivered (or the earlier one, for a repeated key). */
+    record Result(Event event, int delivered, boolean duplicate) {
+    }
+
+    private final Recording backplane;
+
+    /** The memory backplane, remembering every event it delivered, by id. */
+    static final class Recording implements Backplane {
+        private final MemoryBackplane inner;
+        private final java.util.Map<EventId, Event> events = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Recording(MemoryBackplane inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void start(Receiver receiver) {
+            inner.start(new Receiver() {
+                @Override
+                public int deliver(Event event) {
+                    events.put(event.id(), event);
+                    return receiver.deliver(event);
+                }
+
+                @Override
+                public void history(Event event) {
+                    receiver.history(event);
+                }
+
+                @Override
+                public void restart(EventId historyStart) {
+                    receiver.restart(historyStart);
+                }
+            });
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<List<Published>> publish(List<Event.Draft> drafts) {
+            return inner.publish(drafts);
+        }
+
+        @Override
+        public boolean isUp() {
+            return inner.isUp();
+        }
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public String status() {
+            return inner.status();
+        }
+
+        @Override
+        public void stop() {
+            inner.stop();
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> reset() {
+            return inner.reset();
+        }
     }
 
     /** Opens a stream for {@code userId} on all topics given, all types, resuming after {@code lastEventId} if not null. */
@@ -116,12 +185,14 @@ final class TestHub implements AutoCloseable {
         }
     }
 
-    Hub.PublishResult publish(String type, String dataJson, Target target) {
-        return hub.publish(new Event.Draft(type, dataJson, target, null));
+    Result publish(String type, String dataJson, Target target) {
+        Backplane.Published p = hub.publish(List.of(new Event.Draft(type, dataJson, target, null)))
+                .toCompletableFuture().join().get(0);
+        return new Result(backplane.events.get(p.id()), p.delivered(), p.duplicate());
     }
 
     /** Broadcasts {@code {"n":i}} of type {@code tick}. */
-    Hub.PublishResult tick(int i) {
+    Result tick(int i) {
         return publish("tick", "{\"n\":" + i + "}", Target.BROADCAST);
     }
 

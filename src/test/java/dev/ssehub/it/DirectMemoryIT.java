@@ -41,10 +41,10 @@ class DirectMemoryIT {
                 for (int i = 1; i < 10; i++) {
                     batch.append(',').append(big);
                 }
-                assertEquals(202, MemoryBudgetIT.post(svc, "/api/sse/events/batch", batch.append(']').toString())
+                assertEquals(202, svc.post("/api/sse/events/batch", batch.append(']').toString())
                         .statusCode());
                 long t0 = System.nanoTime();
-                assertEquals(202, MemoryBudgetIT.post(svc, "/api/sse/events",
+                assertEquals(202, svc.post("/api/sse/events",
                         "{\"type\":\"small\",\"data\":" + round + ",\"target\":{\"topics\":[\"small\"]}}").statusCode());
                 SseClient.Frame f = healthy.await("small", Duration.ofSeconds(10));
                 smallLatencyMillis.add((System.nanoTime() - t0) / 1_000_000);
@@ -53,7 +53,7 @@ class DirectMemoryIT {
                 Thread.sleep(100);
             }
             assertTrue(victim.awaitEnd(Duration.ofSeconds(10)), "the stream whose allocation failed was closed");
-            String metrics = MemoryBudgetIT.get(svc, "/q/metrics");
+            String metrics = svc.get("/q/metrics").body();
             assertTrue(sample(metrics, "sse_delivery_errors_total{reason=\"memory\"}") >= 1, "counted as memory");
             assertTrue(sample(metrics, "sse_connections_closed_total{reason=\"write_error\"}") >= 1, metrics);
             assertTrue(svc.output().contains("write failed (memory)"), "logged: " + svc.output());
@@ -68,7 +68,7 @@ class DirectMemoryIT {
             int heartbeats = 0;
             for (int i = 0; i < 3; i++) {
                 long t0 = System.nanoTime();
-                MemoryBudgetIT.post(svc, "/api/sse/events", "{\"type\":\"small\",\"data\":\"after-" + i
+                svc.post("/api/sse/events", "{\"type\":\"small\",\"data\":\"after-" + i
                         + "\",\"target\":{\"topics\":[\"small\"]}}");
                 SseClient.Frame f = healthy.await("small", Duration.ofSeconds(10));
                 assertEquals("\"after-" + i + "\"", f.data());

@@ -4,13 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +53,7 @@ class MemoryBudgetIT {
             batch.append(']');
             long batchMiB = batch.length() / MIB;
             long before = svc.rssMiB();
-            assertEquals(202, post(svc, "/api/sse/events/batch", batch.toString()).statusCode());
+            assertEquals(202, svc.post("/api/sse/events/batch", batch.toString()).statusCode());
             for (SseClient r : readers) {
                 for (int i = 0; i < events; i++) {
                     SseClient.Frame f = r.await("big", Duration.ofSeconds(60));
@@ -87,9 +82,9 @@ class MemoryBudgetIT {
                     batch.append(i == 0 ? "" : ",").append("{\"type\":\"big\",\"data\":\"").append("y".repeat(64_000))
                             .append("\"}");
                 }
-                assertEquals(202, post(svc, "/api/sse/events/batch", batch.append(']').toString()).statusCode());
+                assertEquals(202, svc.post("/api/sse/events/batch", batch.append(']').toString()).statusCode());
             }
-            int held = JsonPath.from(get(svc, "/api/sse/stats")).getInt("replayBufferSize");
+            int held = JsonPath.from(svc.get("/api/sse/stats").body()).getInt("replayBufferSize");
             assertTrue(held > 500 && held < 1200, "the log holds what fits in sse.replay.max-bytes: " + held);
             long full = svc.rssMiB();
 
@@ -120,36 +115,9 @@ class MemoryBudgetIT {
 
     private static void awaitStreams(ServiceProcess svc, int n) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (JsonPath.from(get(svc, "/api/sse/stats")).getInt("activeConnections") < n) {
+        while (JsonPath.from(svc.get("/api/sse/stats").body()).getInt("activeConnections") < n) {
             assertTrue(System.nanoTime() < deadline, n + " streams open");
             Thread.sleep(100);
-        }
-    }
-
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
-    static HttpResponse<String> post(ServiceProcess svc, String path, String json) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(svc.base() + path))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String get(ServiceProcess svc, String path) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(svc.base() + path)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 
