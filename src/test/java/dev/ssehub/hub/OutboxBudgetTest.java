@@ -1,6 +1,9 @@
 package dev.ssehub.hub;
 
+import static dev.ssehub.hub.TestEvents.ids;
+import static dev.ssehub.hub.TestEvents.padding;
 import static dev.ssehub.hub.TestEvents.sized;
+import static dev.ssehub.hub.TestEvents.wireBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,7 +20,6 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import dev.ssehub.hub.FakeChannel.Completion;
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
 import dev.ssehub.support.LoopGate;
 
@@ -38,36 +40,6 @@ class OutboxBudgetTest {
         if (h != null) {
             h.close();
         }
-    }
-
-    private TestHub.Stream behind(String userId) {
-        TestHub.Stream s = h.open(new FakeChannel(Completion.HOLD), userId, null, "news");
-        s.channel().awaitHeld();
-        return s;
-    }
-
-    private TestHub.Stream keepingUp(String userId) {
-        TestHub.Stream s = h.open(new FakeChannel(Completion.SYNC), userId, null, "news");
-        s.channel().awaitFrames(1);
-        s.channel().settle();
-        return s;
-    }
-
-    private static List<String> ids(List<Event> events) {
-        return events.stream().map(Event::idString).toList();
-    }
-
-    private static long wireBytes(Iterable<Event> events) {
-        long n = 0;
-        for (Event e : events) {
-            n += e.wire().length();
-        }
-        return n;
-    }
-
-    /** JSON data of {@code n} + 2 bytes. */
-    private static String padding(int n) {
-        return "\"" + "x".repeat(n) + "\"";
     }
 
     /**
@@ -94,7 +66,7 @@ class OutboxBudgetTest {
         List<TestHub.Stream> streams = new ArrayList<>();
         for (int u = 0; u < users; u++) {
             for (int k = 0; k < perUser; k++) {
-                TestHub.Stream s = behind("u" + u);
+                TestHub.Stream s = h.behind("u" + u);
                 streams.add(s);
                 model.waiting.put(s, new ArrayList<>());
             }
@@ -169,12 +141,12 @@ class OutboxBudgetTest {
         FakeChannel ch = s.channel();
         List<Event> waiting = model.waiting.get(s);
         int before = ch.writeCount();
-        ch.release();
         if (waiting.isEmpty()) {
+            ch.release();
             ch.settle(); // nothing to write: no next write
             assertEquals(before, ch.writeCount());
         } else {
-            FakeChannel.eventually("write #" + (before + 1), () -> ch.writeCount() == before + 1);
+            ch.releaseAndAwaitNextWrite();
             // A write takes at most 1000 frames and 256 KiB; these outboxes stay under both.
             List<String> written = ch.writes().get(before).stream().map(f -> f.id()).toList();
             assertEquals(ids(waiting), written);
@@ -192,8 +164,8 @@ class OutboxBudgetTest {
     @Test
     void anEventDroppedByOneStreamStillCountsWhileAnotherHoldsIt() {
         h = new TestHub(new TestHub.Settings().queueBytes(1000).policy(SlowConsumerPolicy.DROP_OLDEST));
-        TestHub.Stream a = behind("u1");
-        TestHub.Stream b = behind("u2");
+        TestHub.Stream a = h.behind("u1");
+        TestHub.Stream b = h.behind("u2");
         Event e1 = sized(1, 600);
         Event e2 = sized(2, 600);
         assertTrue(a.connection().offer(e1));
@@ -219,7 +191,7 @@ class OutboxBudgetTest {
     @Test
     void theBudgetIsOverOnlyWhenMoreThanItsLimitWaits() {
         h = new TestHub(new TestHub.Settings().queueTotalBytes(1000).policy(SlowConsumerPolicy.DROP_OLDEST));
-        Connection c = behind("u1").connection();
+        Connection c = h.behind("u1").connection();
         assertTrue(c.offer(sized(1, 400)));
         assertTrue(c.offer(sized(2, 600)));
         assertEquals(1000, h.hub.outboxBytes());
@@ -244,8 +216,8 @@ class OutboxBudgetTest {
 
     private OverBudget overBudget(SlowConsumerPolicy policy) throws InterruptedException {
         h = new TestHub(new TestHub.Settings().queueTotalBytes(2500).policy(policy));
-        TestHub.Stream slow = behind("u1");
-        TestHub.Stream fast = keepingUp("u2");
+        TestHub.Stream slow = h.behind("u1");
+        TestHub.Stream fast = h.keepingUp("u2");
         LoopGate gate = fast.channel().pause();
         List<Event> toSlow = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
@@ -319,9 +291,7 @@ class OutboxBudgetTest {
 
         // Its client takes the first write: the two events it holds go out, and the budget is free again.
         FakeChannel ch = o.slow().channel();
-        int before = ch.writeCount();
-        ch.release();
-        FakeChannel.eventually("the slow stream's next write", () -> ch.writeCount() == before + 1);
+        ch.releaseAndAwaitNextWrite();
         assertEquals(ids(o.toSlow()), ch.eventIds(), "without the events it refused");
         assertEquals(0, h.hub.outboxBytes());
         Hub.PublishResult after = h.publish("tick", padding(1000), Target.BROADCAST);

@@ -1,6 +1,9 @@
 package dev.ssehub.hub;
 
+import static dev.ssehub.hub.TestEvents.ids;
+import static dev.ssehub.hub.TestEvents.padding;
 import static dev.ssehub.hub.TestEvents.sized;
+import static dev.ssehub.hub.TestEvents.wireBytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,46 +40,11 @@ class OutboxBytesTest {
         }
     }
 
-    /** A stream whose first write its client has not taken: it is behind. */
-    private TestHub.Stream behind(String userId) {
-        TestHub.Stream s = h.open(new FakeChannel(Completion.HOLD), userId, null, "news");
-        s.channel().awaitHeld();
-        return s;
-    }
-
-    /** A stream whose first write completed and whose write loop is idle: it is not behind. */
-    private TestHub.Stream keepingUp(String userId) {
-        TestHub.Stream s = h.open(new FakeChannel(Completion.SYNC), userId, null, "news");
-        s.channel().awaitFrames(1);
-        s.channel().settle();
-        return s;
-    }
-
-    /** Completes the held write; the next write, if the outbox had anything, is held again. Returns once it started. */
-    private static void releaseAndAwaitNextWrite(FakeChannel ch) {
-        int before = ch.writeCount();
-        ch.release();
-        FakeChannel.eventually("write #" + (before + 1), () -> ch.writeCount() == before + 1);
-    }
-
-    private static List<String> ids(List<Event> events) {
-        return events.stream().map(Event::idString).toList();
-    }
-
-    private static long wireBytes(List<Event> events) {
-        return events.stream().mapToLong(e -> e.wire().length()).sum();
-    }
-
-    /** JSON data of {@code n} + 2 bytes. */
-    private static String padding(int n) {
-        return "\"" + "x".repeat(n) + "\"";
-    }
-
     @Test
     void behindAPendingWriteAStreamIsFullWithQueueBytesWaiting() {
         h = new TestHub(new TestHub.Settings().queueBytes(1000));
-        TestHub.Stream exact = behind("u1");
-        TestHub.Stream over = behind("u2");
+        TestHub.Stream exact = h.behind("u1");
+        TestHub.Stream over = h.behind("u2");
 
         Event a1 = sized(1, 400);
         Event a2 = sized(2, 600);
@@ -112,8 +80,8 @@ class OutboxBytesTest {
     void aPublishThatOverflowsAStreamBehindClosesItAndIsNotCountedAsDeliveredToIt() throws Exception {
         // Published events of about 1,040 bytes (ids vary by a few): two fit in 2,500 bytes, three do not.
         h = new TestHub(new TestHub.Settings().queueBytes(2500));
-        TestHub.Stream slow = behind("u1");
-        TestHub.Stream fast = keepingUp("u2");
+        TestHub.Stream slow = h.behind("u1");
+        TestHub.Stream fast = h.keepingUp("u2");
         List<Event> events = new ArrayList<>();
         try (LoopGate busy = fast.channel().pause()) {
             for (int i = 0; i < 2; i++) {
@@ -139,7 +107,7 @@ class OutboxBytesTest {
     @Test
     void dropOldestDropsTheOldestEventsUntilTheNewOneFits() {
         h = new TestHub(new TestHub.Settings().queueBytes(1000).policy(SlowConsumerPolicy.DROP_OLDEST));
-        TestHub.Stream s = behind("u1");
+        TestHub.Stream s = h.behind("u1");
         Connection c = s.connection();
 
         List<Event> first = List.of(sized(1, 250), sized(2, 250), sized(3, 250), sized(4, 250));
@@ -177,8 +145,8 @@ class OutboxBytesTest {
     @Test
     void whileNoWriteIsPendingAStreamMayHoldQueueBytesPlusBurstBytes() throws Exception {
         h = new TestHub(new TestHub.Settings().queueBytes(1000).maxBatchBytes(2000));
-        TestHub.Stream exact = keepingUp("u1");
-        TestHub.Stream over = keepingUp("u2");
+        TestHub.Stream exact = h.keepingUp("u1");
+        TestHub.Stream over = h.keepingUp("u2");
         List<Event> toExact = new ArrayList<>();
         try (LoopGate a = exact.channel().pause(); LoopGate b = over.channel().pause()) {
             // The loops are busy, not the clients: the frames wait for the loop to come round.
@@ -212,7 +180,7 @@ class OutboxBytesTest {
     void dropOldestWhileNoWriteIsPendingDropsOnlyBeyondQueueBytesPlusBurstBytes() throws Exception {
         h = new TestHub(new TestHub.Settings().queueBytes(1000).maxBatchBytes(2000)
                 .policy(SlowConsumerPolicy.DROP_OLDEST));
-        TestHub.Stream s = keepingUp("u1");
+        TestHub.Stream s = h.keepingUp("u1");
         List<Event> events = new ArrayList<>();
         try (LoopGate busy = s.channel().pause()) {
             for (int i = 0; i < 8; i++) {
@@ -232,8 +200,8 @@ class OutboxBytesTest {
     @Test
     void eachEventCountsItsWireLengthOnceInEachStreamItWaitsIn() {
         h = new TestHub();
-        TestHub.Stream a = behind("u1");
-        TestHub.Stream b = behind("u2");
+        TestHub.Stream a = h.behind("u1");
+        TestHub.Stream b = h.behind("u2");
 
         List<Event> shared = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -250,12 +218,12 @@ class OutboxBytesTest {
         assertEquals(bBytes, b.connection().queuedBytes());
         assertEquals(bBytes, h.hub.outboxBytes(), "across streams, each event counts once");
 
-        releaseAndAwaitNextWrite(a.channel());
+        a.channel().releaseAndAwaitNextWrite();
         assertEquals(0, a.connection().queued());
         assertEquals(0, a.connection().queuedBytes(), "handed to a write: no longer waiting in a's outbox");
         assertEquals(bBytes, h.hub.outboxBytes(), "b still holds every event");
 
-        releaseAndAwaitNextWrite(b.channel());
+        b.channel().releaseAndAwaitNextWrite();
         assertEquals(0, b.connection().queuedBytes());
         assertEquals(0, h.hub.outboxBytes());
         assertEquals(ids(shared), a.channel().eventIds());

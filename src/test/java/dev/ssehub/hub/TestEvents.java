@@ -1,6 +1,7 @@
 package dev.ssehub.hub;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Events made by hand, with a given id and an exact wire length, for tests of the byte bounds (outboxes,
@@ -32,5 +33,24 @@ final class TestEvents {
     /** An event {@code 1000-seq} of type {@code tick}, exactly {@code wireLength} bytes on the wire. */
     static Event sized(long seq, int wireLength) {
         return sized(1000, seq, "tick", wireLength);
+    }
+
+    /** JSON data of {@code n} + 2 bytes (a string of {@code n} letters), for published events of about a given size. */
+    static String padding(int n) {
+        return "\"" + "x".repeat(n) + "\"";
+    }
+
+    /** The wire bytes of these events together. */
+    static long wireBytes(Iterable<Event> events) {
+        long n = 0;
+        for (Event e : events) {
+            n += e.wire().length();
+        }
+        return n;
+    }
+
+    /** The events' ids, as the stream writes them. */
+    static List<String> ids(List<Event> events) {
+        return events.stream().map(Event::idString).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.ssehub.hub;
 
+import static dev.ssehub.hub.TestEvents.ids;
 import static dev.ssehub.hub.TestEvents.sized;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -57,10 +58,6 @@ class WriteBoundsTest {
             out.add(w.stream().map(SseClient.Frame::id).toList());
         }
         return out;
-    }
-
-    private static List<String> ids(List<Event> events) {
-        return events.stream().map(Event::idString).toList();
     }
 
     @ParameterizedTest(name = "{0} events of {1} bytes")
