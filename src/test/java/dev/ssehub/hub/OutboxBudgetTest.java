@@ -96,7 +96,7 @@ class OutboxBudgetTest {
                     }
                 }
                 to.removeIf(s -> !model.waiting.containsKey(s)); // closed
-                Hub.PublishResult r = h.publish("tick", data, target);
+                var r = h.publish("tick", data, target);
                 assertEquals(to.size(), r.delivered(), "queued to every open stream it is for");
                 published.add(r.event());
                 for (TestHub.Stream s : to) {
@@ -221,13 +221,13 @@ class OutboxBudgetTest {
         LoopGate gate = fast.channel().pause();
         List<Event> toSlow = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            Hub.PublishResult r = h.publish("tick", padding(1000), Target.BROADCAST);
+            var r = h.publish("tick", padding(1000), Target.BROADCAST);
             assertEquals(2, r.delivered(), "within the budget, event " + i + " is queued to both");
             toSlow.add(r.event());
         }
         assertTrue(h.hub.outboxBytes() <= 2500);
         List<Event> toFast = new ArrayList<>(toSlow);
-        Hub.PublishResult r = h.publish("tick", padding(1000), new Target(List.of("u2"), null, null, null));
+        var r = h.publish("tick", padding(1000), new Target(List.of("u2"), null, null, null));
         assertEquals(1, r.delivered());
         toFast.add(r.event());
         assertEquals(wireBytes(toFast), h.hub.outboxBytes(), "each event once");
@@ -242,7 +242,7 @@ class OutboxBudgetTest {
         OverBudget o = overBudget(SlowConsumerPolicy.DISCONNECT);
         List<Event> toFast = new ArrayList<>(o.toFast());
         try (LoopGate busy = o.fastLoop()) {
-            Hub.PublishResult r = h.publish("tick", padding(1000), Target.BROADCAST);
+            var r = h.publish("tick", padding(1000), Target.BROADCAST);
             toFast.add(r.event());
             assertEquals(1, r.delivered(), "only the stream keeping up takes it");
             assertTrue(o.slow().connection().isClosed());
@@ -253,7 +253,7 @@ class OutboxBudgetTest {
             assertEquals(wireBytes(toFast), o.fast().connection().queuedBytes());
             assertEquals(wireBytes(toFast), h.hub.outboxBytes());
 
-            Hub.PublishResult more = h.publish("tick", padding(1000), Target.BROADCAST);
+            var more = h.publish("tick", padding(1000), Target.BROADCAST);
             toFast.add(more.event());
             assertEquals(1, more.delivered(), "still over the budget: a stream keeping up takes it all the same");
         }
@@ -271,7 +271,7 @@ class OutboxBudgetTest {
         long slowBytes = slow.queuedBytes();
         try (LoopGate busy = o.fastLoop()) {
             for (int i = 1; i <= 2; i++) {
-                Hub.PublishResult r = h.publish("tick", padding(1000), Target.BROADCAST);
+                var r = h.publish("tick", padding(1000), Target.BROADCAST);
                 toFast.add(r.event());
                 assertEquals(1, r.delivered(), "refused by the stream that is behind, so not counted for it");
                 assertEquals(i, slow.eventsDropped());
@@ -294,7 +294,7 @@ class OutboxBudgetTest {
         ch.releaseAndAwaitNextWrite();
         assertEquals(ids(o.toSlow()), ch.eventIds(), "without the events it refused");
         assertEquals(0, h.hub.outboxBytes());
-        Hub.PublishResult after = h.publish("tick", padding(1000), Target.BROADCAST);
+        var after = h.publish("tick", padding(1000), Target.BROADCAST);
         assertEquals(2, after.delivered(), "under the budget, the stream behind takes events again");
         assertEquals(1, slow.queued());
         assertEquals(0, h.listener.closedStreams());

@@ -85,13 +85,13 @@ class OutboxBytesTest {
         List<Event> events = new ArrayList<>();
         try (LoopGate busy = fast.channel().pause()) {
             for (int i = 0; i < 2; i++) {
-                Hub.PublishResult r = h.publish("tick", padding(1000), Target.BROADCAST);
+                var r = h.publish("tick", padding(1000), Target.BROADCAST);
                 assertEquals(2, r.delivered(), "event " + i);
                 events.add(r.event());
             }
             assertEquals(wireBytes(events), slow.connection().queuedBytes());
 
-            Hub.PublishResult third = h.publish("tick", padding(1000), Target.BROADCAST);
+            var third = h.publish("tick", padding(1000), Target.BROADCAST);
             events.add(third.event());
             assertEquals(1, third.delivered(), "queued to the stream keeping up only");
             assertTrue(slow.connection().isClosed());
@@ -205,11 +205,11 @@ class OutboxBytesTest {
 
         List<Event> shared = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            Hub.PublishResult r = h.publish("tick", padding(100 * (i + 1)), Target.BROADCAST);
+            var r = h.publish("tick", padding(100 * (i + 1)), Target.BROADCAST);
             assertEquals(2, r.delivered());
             shared.add(r.event());
         }
-        Hub.PublishResult onlyB = h.publish("tick", padding(50), new Target(List.of("u2"), null, null, null));
+        var onlyB = h.publish("tick", padding(50), new Target(List.of("u2"), null, null, null));
         assertEquals(1, onlyB.delivered());
         long sharedBytes = wireBytes(shared);
         long bBytes = sharedBytes + onlyB.event().wire().length();
