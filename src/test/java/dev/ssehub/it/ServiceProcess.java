@@ -46,10 +46,19 @@ final class ServiceProcess implements AutoCloseable {
      * lowers a limit first) with these JVM options and environment.
      */
     static ServiceProcess start(List<String> launcher, List<String> jvmOptions, Map<String, String> env) throws IOException {
+        return start(freePort(), launcher, jvmOptions, env);
+    }
+
+    /** Starts the jar on this port (a restart of an instance keeps its address, as a proxy's backend). */
+    static ServiceProcess startOn(int port, Map<String, String> env) throws IOException {
+        return start(port, List.of(), List.of(), env);
+    }
+
+    private static ServiceProcess start(int port, List<String> launcher, List<String> jvmOptions, Map<String, String> env)
+            throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run ./mvnw verify (it packages before the ITs)");
         }
-        int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path log = Files.createTempFile("sse-hub-", ".log");
         List<String> command = new ArrayList<>(launcher);
@@ -61,6 +70,11 @@ final class ServiceProcess implements AutoCloseable {
         pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
         pb.environment().putAll(env);
         return new ServiceProcess(pb.start(), port, log);
+    }
+
+    /** The file the process prints to. */
+    Path log() {
+        return log;
     }
 
     /** Everything the process printed so far. */
