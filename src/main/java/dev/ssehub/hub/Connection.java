@@ -376,6 +376,9 @@ public final class Connection {
             // Its socket is not draining (or its state is unknown after a failed write): a clean end would
             // wait behind the unread bytes, or need the very resources that just failed.
             channel.abort();
+        } else if (reason == CloseReason.SHUTDOWN) {
+            // The instance is going away: a keep-alive reconnection must not come back to it.
+            channel.closeConnection();
         } else {
             channel.close();
         }

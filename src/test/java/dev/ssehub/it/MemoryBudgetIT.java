@@ -31,8 +31,11 @@ class MemoryBudgetIT {
     static final List<String> CONTAINER_JVM = List.of("-XX:+UseParallelGC", "-Xms32m", "-Xmn16m",
             "-XX:MinHeapFreeRatio=5", "-XX:MaxHeapFreeRatio=10", "-Xmx512m");
     static final long MIB = 1024 * 1024;
-    /** What the JVM may take beyond the events themselves while it parses and encodes them. */
-    static final long HEADROOM_MIB = 64;
+    /**
+     * What the JVM may take beyond the events themselves while it parses and encodes them (heap growth,
+     * compiled code: more on JDK 25 than on 17). The failures this test exists for were gigabytes.
+     */
+    static final long HEADROOM_MIB = 128;
     static final long REPLAY_MAX_BYTES_MIB = 64; // the default sse.replay.max-bytes
 
     @Test
