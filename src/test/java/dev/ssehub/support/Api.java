@@ -90,6 +90,11 @@ public final class Api {
         return stats().getInt("activeConnections");
     }
 
+    /** Open streams, asked with this token (authentication on). */
+    public static int activeConnections(String token) {
+        return as(token).when().get("/api/sse/stats").then().statusCode(200).extract().jsonPath().getInt("activeConnections");
+    }
+
     /** Polls until the condition holds or fails after the timeout. */
     public static void eventually(Duration timeout, String what, BooleanSupplier condition) {
         eventually(timeout, Duration.ofMillis(20), what, condition);
