@@ -55,8 +55,21 @@ class ProdProfileIT {
                 HttpResponse<String> r = post(svc, "/api/sse/events", publisher, "{\"type\":\"prod\",\"data\":{\"ok\":true}}");
                 assertEquals(202, r.statusCode(), r.body());
                 assertEquals("{\"ok\":true}", c.await("prod", Duration.ofSeconds(5)).data());
+                // The token of docs/security.md's walk-through, minted by tools/mint-token.sh (openssl).
+                String minted = mintWithScript();
+                HttpResponse<String> scripted = post(svc, "/api/sse/events", minted, "{\"type\":\"prod\",\"data\":2}");
+                assertEquals(202, scripted.statusCode(), scripted.body());
+                assertEquals("2", c.await("prod", Duration.ofSeconds(5)).data());
                 assertFalse(c.ended(), "stream still open after the dev endpoints were refused");
             }
         }
+    }
+
+    static String mintWithScript() throws Exception {
+        Process p = new ProcessBuilder("bash", "tools/mint-token.sh", "src/test/resources/keys/rsa-private.pem", "script-backend",
+                "sse-publisher", "300", Tokens.ISSUER, Tokens.AUDIENCE).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        assertEquals(0, p.waitFor(), out);
+        return out;
     }
 }
