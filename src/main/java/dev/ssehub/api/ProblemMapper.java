@@ -30,11 +30,12 @@ public class ProblemMapper {
     ObjectMapper mapper;
     @Inject
     SseConfig config;
+    @Inject
+    SseMetrics metrics;
 
     private int retryAfterSeconds() {
         return (int) Math.max(1, config.retry().toSeconds());
     }
-    SseMetrics metrics;
 
     @RegisterForReflection
     public record Problem(String type, String title, int status, String detail) {

@@ -49,6 +49,7 @@ class RateLimitTest {
             m.put("sse.publish.burst", "3");
             m.put("sse.connect.rate", "4");
             m.put("sse.auth.max-stream-lifetime", "2s");
+            m.put("sse.cors.origins", "https://app.example");
             return m;
         }
     }
@@ -147,6 +148,19 @@ class RateLimitTest {
             assertTrue(Math.abs(exp - opened.plusSeconds(2).getEpochSecond()) <= 1, "exp " + exp + " ~ open + 2 s");
             assertTrue(o.client().awaitEnd(Duration.ofSeconds(2)));
         }
+    }
+
+    /** Cookie tokens need credentials across origins: only the listed origin gets them. */
+    @Test
+    void onlyListedOriginsGetCredentials() {
+        Api.as(Tokens.user("cors").sign()).header("Origin", "https://app.example").get("/api/sse/stats").then()
+                .statusCode(200)
+                .header("Access-Control-Allow-Origin", "https://app.example")
+                .header("Access-Control-Allow-Credentials", "true");
+        Response other = Api.as(Tokens.user("cors").sign()).header("Origin", "https://evil.example").get("/api/sse/stats");
+        assertEquals(403, other.statusCode());
+        assertEquals(null, other.header("Access-Control-Allow-Credentials"));
+        assertEquals(null, other.header("Access-Control-Allow-Origin"));
     }
 
     private static void sleepMillis(long ms) {
