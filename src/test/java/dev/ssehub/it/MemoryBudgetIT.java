@@ -40,7 +40,7 @@ class MemoryBudgetIT {
 
     @Test
     void oneLargeBatchToManyStreamsThatDoNotRead() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(CONTAINER_JVM, Map.of("SSE_HEARTBEAT_INTERVAL", "1s"));
+        try (ServiceProcess svc = ServiceProcess.start(CONTAINER_JVM, ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_HEARTBEAT_INTERVAL", "1s")));
                 Stalled stalled = new Stalled()) {
             svc.awaitReady(Duration.ofSeconds(60));
             List<SseClient> readers = List.of(reader(svc, null), reader(svc, null));
@@ -75,7 +75,7 @@ class MemoryBudgetIT {
 
     @Test
     void streamsThatDoNotReadResumingOverAFullLog() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(CONTAINER_JVM, Map.of()); Stalled stalled = new Stalled()) {
+        try (ServiceProcess svc = ServiceProcess.start(CONTAINER_JVM, ServiceProcess.OPEN); Stalled stalled = new Stalled()) {
             svc.awaitReady(Duration.ofSeconds(60));
             long idle = svc.rssMiB();
             // 12 batches of 100 events of 64 KB: more than sse.replay.max-bytes, so the log is full.

@@ -75,7 +75,8 @@ class RollingUpdateIT {
         Publisher publisher = null;
         RoundRobinProxy proxy = null;
         try (TestRedis redis = TestRedis.start(!"false".equals(System.getProperty("rehearsal.redis-persistent")))) {
-            Map<String, String> env = new HashMap<>(Map.of("SSE_BACKPLANE", "redis", "QUARKUS_REDIS_HOSTS", redis.url()));
+            Map<String, String> env = new HashMap<>(ServiceProcess.with(ServiceProcess.OPEN,
+                    Map.of("SSE_BACKPLANE", "redis", "QUARKUS_REDIS_HOSTS", redis.url())));
             // Experiments: -Drehearsal.env.QUARKUS_REDIS_MAX_POOL_WAITING=100 sets that variable for the instances.
             System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("rehearsal.env."))
                     .forEach(k -> env.put(k.substring("rehearsal.env.".length()), System.getProperty(k)));
