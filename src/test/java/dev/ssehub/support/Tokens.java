@@ -40,10 +40,13 @@ public final class Tokens {
     private Tokens() {
     }
 
-    /** The configuration that turns authentication on with the test keys (RS256 PEM on the class path). */
+    /**
+     * The configuration that turns authentication on with the test keys: the RS256 PEM as a file, so that
+     * the packaged application of a {@code @QuarkusIntegrationTest} (which has no test class path) finds it too.
+     */
     public static Map<String, String> authOn() {
         return Map.of("sse.auth.enabled", "true",
-                "mp.jwt.verify.publickey.location", "keys/rsa-public.pem",
+                "mp.jwt.verify.publickey.location", KEYS.resolve("rsa-public.pem").toAbsolutePath().toString(),
                 "mp.jwt.verify.issuer", ISSUER,
                 "mp.jwt.verify.audiences", AUDIENCE);
     }
