@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * What a newcomer sees at start-up of the packaged service: an invalid sse.* value stops it with a short
  * message naming the key, the value and what is allowed (no stack trace, no other warning first), and a
- * clean start logs no warning at all.
+ * clean start logs no warning at all and answers "/" with directions to the API.
  */
 class ConfigIT {
 
@@ -65,7 +66,11 @@ class ConfigIT {
         try (ServiceProcess svc = ServiceProcess.start(Map.of())) {
             svc.awaitReady(Duration.ofSeconds(30));
             assertEquals(200, svc.status("/q/metrics"));
-            assertEquals(404, svc.status("/"));
+            HttpResponse<String> root = svc.get("/");
+            assertEquals(404, root.statusCode());
+            assertEquals("application/problem+json", root.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(root.body().contains("GET /api/sse/stream") && root.body().contains("POST /api/sse/events")
+                    && root.body().contains("docs/sse_api_usage.md"), root.body());
             svc.process.destroy(); // SIGTERM: the shutdown must be clean too
             assertTrue(svc.process.waitFor(30, TimeUnit.SECONDS), "process exited");
             String out = svc.output();
