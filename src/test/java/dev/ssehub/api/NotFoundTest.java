@@ -32,6 +32,14 @@ class NotFoundTest {
     }
 
     @Test
+    void aBrowserOpeningTheRootGetsTheSameDirections() {
+        given().accept("text/html,application/xhtml+xml,*/*;q=0.8").when().get("/")
+                .then().statusCode(404)
+                .contentType(startsWith("application/problem+json"))
+                .body("detail", containsString("GET /api/sse/stream"));
+    }
+
+    @Test
     void unknownClientIdKeepsItsOwnDetail() {
         given().when().delete("/api/sse/connections/no-such-client")
                 .then().statusCode(404)
