@@ -84,7 +84,7 @@ class MonitoringRulesTest {
                 used.addAll(PromQl.selectors(r.path("expr").asText()));
             }
         }
-        // The list: backplane down, streams near sse.max-clients, slow-consumer drops, delivery lag.
+        // What the alerts must cover: backplane down, streams near sse.max-clients, slow-consumer drops, delivery lag.
         PromQl.Matcher slow = new PromQl.Matcher("=", "slow_consumer");
         Map<String, PromQl.Matcher> needed = new java.util.LinkedHashMap<>();
         needed.put("sse_backplane_up", null);
