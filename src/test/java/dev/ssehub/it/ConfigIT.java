@@ -33,6 +33,7 @@ class ConfigIT {
             "SSE_HEARTBEAT_INTERVAL | banana    | sse.heartbeat.interval | a duration of at least 1s",
             "SSE_SLOW_CONSUMER      | sometimes | sse.slow-consumer      | disconnect, drop-oldest",
             "SSE_BACKPLANE          | redis     | sse.backplane          | memory",
+            "SSE_QUEUE_BYTES        | 64K       | sse.queue-bytes        | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
             // quarkus.shutdown.delay forwards this key: still one line, about the key the user set.
             "SSE_SHUTDOWN_DRAIN     | soon      | sse.shutdown.drain     | a duration of 0s or more",
     })
@@ -59,6 +60,16 @@ class ConfigIT {
                 "sse.replay.max-age (SSE_REPLAY_MAX_AGE): \"0s\"; allowed: a duration above 0")) {
             assertTrue(out.contains(expected), expected + " in:\n" + out);
         }
+    }
+
+    @Test
+    void aByteBudgetFollowsTheLargestEvent() throws Exception {
+        // sse.max-event-bytes grows (and the batch budget with it): the default outbox budget (16M) can no
+        // longer hold one event.
+        String out = failedStart(Map.of("SSE_MAX_EVENT_BYTES", "17000000", "SSE_MAX_BATCH_BYTES", "32M"));
+        assertTrue(out.contains("Invalid value for sse.queue-bytes (SSE_QUEUE_BYTES): \"16M\"; allowed: a size of at "
+                + "least 17001024 bytes (sse.max-event-bytes + 1K)"), out);
+        assertEquals(2, out.lines().filter(l -> !l.isBlank()).count(), out);
     }
 
     @Test
