@@ -14,7 +14,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.Backplane;
+import dev.ssehub.observability.SseMetrics;
+import dev.ssehub.security.AuthRefused;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 
 /** Turns every error into an {@code application/problem+json} body with the right status. */
 public class ProblemMapper {
@@ -31,6 +36,8 @@ public class ProblemMapper {
     ObjectMapper mapper;
     @Inject
     SseConfig config;
+    @Inject
+    SseMetrics metrics;
 
     private int retryAfterSeconds() {
         return (int) Math.max(1, config.retry().toSeconds());
@@ -47,6 +54,9 @@ public class ProblemMapper {
                 .type(PROBLEM_JSON);
         if (e.retryAfterSeconds() != null) {
             b.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds());
+        }
+        if (e.challenge() != null) {
+            b.header(HttpHeaders.WWW_AUTHENTICATE, e.challenge());
         }
         return b.build();
     }
@@ -69,6 +79,29 @@ public class ProblemMapper {
         return Response.status(404)
                 .entity(encode(new Problem("urn:ssehub:problem:not-found", "Not Found", 404, NO_SUCH_PATH)))
                 .type(PROBLEM_JSON).build();
+    }
+
+    /** A request without a usable token (from {@link AuthFilter}); counted, never logged above DEBUG. */
+    @ServerExceptionMapper
+    public Response refused(AuthRefused e) {
+        metrics.rejected(SseMetrics.RequestRejection.UNAUTHENTICATED);
+        return api(ApiException.unauthorized(e.getMessage(), e.reason() != AuthRefused.Reason.MISSING));
+    }
+
+    /**
+     * The security layer's own refusals, should anything trigger them (the service checks roles in code,
+     * see {@link Access}): the same problems as the service's.
+     */
+    @ServerExceptionMapper({ AuthenticationFailedException.class, UnauthorizedException.class })
+    public Response unauthenticated(RuntimeException e) {
+        metrics.rejected(SseMetrics.RequestRejection.UNAUTHENTICATED);
+        return api(ApiException.unauthorized("A valid token is required", e instanceof AuthenticationFailedException));
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        metrics.rejected(SseMetrics.RequestRejection.FORBIDDEN);
+        return api(ApiException.forbidden("The token does not allow this"));
     }
 
     /** Framework errors: wrong method (405), wrong content type (415), and so on. */

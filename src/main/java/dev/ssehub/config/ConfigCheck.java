@@ -2,9 +2,11 @@ package dev.ssehub.config;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -15,6 +17,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Singleton;
 
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.spi.Converter;
 import org.jboss.logging.Logger;
 
@@ -38,6 +42,7 @@ public class ConfigCheck {
     private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
 
     private static final Converter<Integer> INTEGER = Converters.getImplicitConverter(Integer.class);
+    private static final Converter<Double> NUMBER = Converters.getImplicitConverter(Double.class);
     private static final Converter<Duration> DURATION = new DurationConverter();
     private static final Converter<MemorySize> SIZE = new MemorySizeConverter();
     /** Room for an event's id and type lines beside its data, in the byte budgets below. */
@@ -46,6 +51,11 @@ public class ConfigCheck {
     private static final Pattern REDIS_PREFIX = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
     /** Quarkus's default Redis command timeout. */
     private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(10);
+    /** Where smallrye-jwt finds the key that verifies tokens: a PEM file or a JWKS (file or URL), or the key inline. */
+    static final List<String> KEY_PROPERTIES = List.of("mp.jwt.verify.publickey.location", "mp.jwt.verify.publickey",
+            "smallrye.jwt.verify.key.location");
+    /** Cookie names are RFC 6265 tokens. */
+    private static final Pattern COOKIE_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
 
     /**
      * The rule of each key. Most stand alone; some depend on other keys ({@code other} looks a key up, null
@@ -75,7 +85,12 @@ public class ConfigCheck {
             fixed("sse.replay.max-age", duration("above 0, e.g. 5m", ConfigCheck::positive)),
             fixed("sse.shutdown.drain", duration("of 0s or more, e.g. 5s", d -> !d.isNegative())),
             fixed("sse.dev-endpoints", bool("true or false", true, false)),
-            fixed("sse.auth.enabled", bool("false (JWT authentication is not available in this version)", false)),
+            fixed("sse.auth.enabled", bool("true or false", true, false)),
+            fixed("sse.auth.cookie", pattern(COOKIE_NAME, "a cookie name: 1 to 64 letters, digits or !#$%&'*+.^_`|~-")),
+            fixed("sse.auth.max-stream-lifetime", duration("above 0, e.g. 1h", ConfigCheck::positive)),
+            fixed("sse.publish.rate", rate()),
+            fixed("sse.publish.burst", atLeast(1)),
+            fixed("sse.connect.rate", rate()),
             Map.entry("sse.backplane", ConfigCheck::backplane),
             fixed("sse.redis.prefix", pattern(REDIS_PREFIX, "1 to 64 letters, digits or _.:-")),
             // One blocking read must end before the Redis client gives up on the command.
@@ -85,17 +100,40 @@ public class ConfigCheck {
                         d -> d.toMillis() >= 100 && d.compareTo(timeout) < 0);
             }));
 
+    /**
+     * Values a key's rule accepts that also need another key: given the value and {@code other}, the message
+     * when that key is missing.
+     */
+    private static final Map<String, BiFunction<String, UnaryOperator<String>, Optional<String>>> NEEDS = Map.of(
+            "sse.auth.enabled", (value, other) -> Boolean.parseBoolean(value.trim())
+                    && KEY_PROPERTIES.stream().map(other).noneMatch(v -> v != null && !v.isBlank())
+                            ? Optional.of("sse.auth.enabled=true needs the key that verifies tokens: set "
+                                    + "mp.jwt.verify.publickey.location (MP_JWT_VERIFY_PUBLICKEY_LOCATION: a PEM file or "
+                                    + "a JWKS file or URL; see docs/security.md), or turn authentication off with "
+                                    + "sse.auth.enabled=false (SSE_AUTH_ENABLED=false) on a trusted network only")
+                            : Optional.empty());
+
     void onStart(@Observes Startup event, SseConfig config) {
         LOG.infof("SSE Hub configuration: heartbeat %s (%s), retry %s, client-timeout %s, max-clients %d, "
                 + "max-connections-per-user %d, queue %d frames / %d bytes (all streams %d), slow-consumer %s, "
                 + "max-event-bytes %d, max-batch-bytes %d, replay %d events / %d bytes / %s, shutdown drain %s, "
-                + "dev-endpoints %s, auth %s, backplane %s",
+                + "dev-endpoints %s, auth %s, publish rate %s/s (burst %d), connect rate %s/s per address, backplane %s",
                 config.heartbeat().interval(), lower(config.heartbeat().mode()), config.retry(), config.clientTimeout(),
                 config.maxClients(), config.maxConnectionsPerUser(), config.queueSize(),
                 config.queueBytes().asLongValue(), config.queueTotalBytes().asLongValue(), lower(config.slowConsumer()),
                 config.maxEventBytes(), config.maxBatchBytes().asLongValue(), config.replay().size(),
                 config.replay().maxBytes().asLongValue(), config.replay().maxAge(), config.shutdown().drain(),
-                config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()));
+                config.devEndpoints(), config.auth().enabled() ? "on" : "off", rate(config.publish().rate()),
+                config.publish().burst(), rate(config.connect().rate()), lower(config.backplane()));
+        Config mp = ConfigProvider.getConfig();
+        if (config.auth().enabled() && mp.getOptionalValue("mp.jwt.verify.issuer", String.class).isEmpty()) {
+            LOG.warn("sse.auth.enabled=true without mp.jwt.verify.issuer: tokens from any issuer that the key "
+                    + "verifies are accepted; set mp.jwt.verify.issuer (MP_JWT_VERIFY_ISSUER)");
+        }
+    }
+
+    private static String rate(double perSecond) {
+        return perSecond == 0 ? "unlimited " : Double.toString(perSecond);
     }
 
     /**
@@ -110,7 +148,8 @@ public class ConfigCheck {
         }
         Rule rule = rules.apply(other);
         if (rule.accepts().test(value)) {
-            return Optional.empty();
+            BiFunction<String, UnaryOperator<String>, Optional<String>> needs = NEEDS.get(key);
+            return needs == null ? Optional.empty() : needs.apply(value, other);
         }
         return Optional.of("Invalid value for " + key + " (" + envName(key) + "): \"" + value + "\"; allowed: "
                 + rule.allowed());
@@ -131,6 +170,12 @@ public class ConfigCheck {
     private static Rule atLeast(int min) {
         return new Rule("a whole number from " + min + " to " + Integer.MAX_VALUE,
                 v -> test(INTEGER, v, i -> i >= min));
+    }
+
+    /** A rate per second: 0 or more, 0 for no limit. */
+    private static Rule rate() {
+        return new Rule("a number of 0 or more (0: no limit), e.g. 1000",
+                v -> test(NUMBER, v, d -> d >= 0 && !d.isInfinite()));
     }
 
     /** A memory size of at least {@code min} bytes ({@code why} names where the minimum comes from). */

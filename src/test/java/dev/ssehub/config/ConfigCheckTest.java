@@ -31,6 +31,9 @@ class ConfigCheckTest {
             "sse.queue-total-bytes | 1G", "sse.max-batch-bytes | 16M", "sse.replay.max-bytes | 64M",
             "sse.slow-consumer | disconnect", "sse.slow-consumer | drop-oldest", "sse.slow-consumer | DROP_OLDEST",
             "sse.dev-endpoints | true", "sse.dev-endpoints | FALSE", "sse.auth.enabled | false",
+            "sse.auth.cookie | sse_token", "sse.auth.cookie | __Host-token", "sse.auth.max-stream-lifetime | 1h",
+            "sse.publish.rate | 1000", "sse.publish.rate | 0", "sse.publish.rate | 0.5", "sse.publish.burst | 1",
+            "sse.connect.rate | 100", "sse.connect.rate | 0",
             "sse.backplane | memory", "sse.redis.prefix | sse", "sse.redis.prefix | app:1",
             "sse.redis.block | 2s", "sse.redis.block | 100ms",
             "sse.cors.origins | anything, really", "sse.unknown-key | 0",
@@ -65,7 +68,16 @@ class ConfigCheckTest {
             "sse.replay.max-bytes | 0 | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
             "sse.slow-consumer | sometimes | disconnect, drop-oldest",
             "sse.dev-endpoints | maybe | true or false",
-            "sse.auth.enabled | true | false (JWT authentication is not available in this version)",
+            "sse.auth.enabled | maybe | true or false",
+            "sse.auth.cookie | a;b | a cookie name: 1 to 64 letters, digits or !#$%&",
+            "sse.auth.cookie | '' | a cookie name",
+            "sse.auth.max-stream-lifetime | 0s | a duration above 0",
+            "sse.publish.rate | -1 | a number of 0 or more (0: no limit)",
+            "sse.publish.rate | fast | a number of 0 or more (0: no limit)",
+            "sse.publish.rate | Infinity | a number of 0 or more (0: no limit)",
+            "sse.publish.rate | NaN | a number of 0 or more (0: no limit)",
+            "sse.publish.burst | 0 | a whole number from 1",
+            "sse.connect.rate | -0.5 | a number of 0 or more (0: no limit)",
             "sse.backplane | redis | memory, or redis once quarkus.redis.hosts (QUARKUS_REDIS_HOSTS) says where",
             "sse.backplane | kafka | memory, or redis once quarkus.redis.hosts (QUARKUS_REDIS_HOSTS) says where",
             "sse.redis.prefix | a b | 1 to 64 letters, digits or _.:-",
@@ -98,6 +110,20 @@ class ConfigCheckTest {
         assertEquals(Optional.empty(), ConfigCheck.problem("sse.redis.block", "2s", redis::get));
         assertTrue(ConfigCheck.problem("sse.redis.block", "3s", redis::get).orElseThrow()
                 .endsWith("allowed: a duration of at least 100ms and below quarkus.redis.timeout (PT3S)"));
+    }
+
+    /** Authentication needs the key that verifies tokens, wherever smallrye-jwt would find it. */
+    @ParameterizedTest
+    @CsvSource({ "mp.jwt.verify.publickey.location", "mp.jwt.verify.publickey", "smallrye.jwt.verify.key.location" })
+    void authenticationNeedsAVerificationKey(String keyProperty) {
+        String problem = ConfigCheck.problem("sse.auth.enabled", "true", DEFAULTS::get).orElseThrow();
+        assertTrue(problem.startsWith("sse.auth.enabled=true needs the key that verifies tokens: set "
+                + "mp.jwt.verify.publickey.location (MP_JWT_VERIFY_PUBLICKEY_LOCATION"), problem);
+        assertTrue(problem.lines().count() == 1, problem);
+        assertTrue(ConfigCheck.problem("sse.auth.enabled", "true", Map.of(keyProperty, " ")::get).isPresent(),
+                "a blank value is no key");
+        assertEquals(Optional.empty(), ConfigCheck.problem("sse.auth.enabled", "true", Map.of(keyProperty, "/keys/k.pem")::get));
+        assertEquals(Optional.empty(), ConfigCheck.problem("sse.auth.enabled", "false", DEFAULTS::get));
     }
 
     @Test

@@ -226,6 +226,7 @@ final class TestHub implements AutoCloseable {
     /** Checks every channel kept the transport contract, and stops their loops. */
     @Override
     public void close() {
+        hub.stop();
         List<FakeChannel> all;
         synchronized (channels) {
             all = new ArrayList<>(channels);

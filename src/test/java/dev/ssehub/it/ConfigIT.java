@@ -34,6 +34,12 @@ class ConfigIT {
             "SSE_SLOW_CONSUMER      | sometimes | sse.slow-consumer      | disconnect, drop-oldest",
             "SSE_BACKPLANE          | redis     | sse.backplane          | memory",
             "SSE_QUEUE_BYTES        | 64K       | sse.queue-bytes        | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
+            "SSE_AUTH_ENABLED       | maybe     | sse.auth.enabled       | true or false",
+            "SSE_AUTH_COOKIE        | a;b       | sse.auth.cookie        | a cookie name",
+            "SSE_AUTH_MAX_STREAM_LIFETIME | 0s  | sse.auth.max-stream-lifetime | a duration above 0",
+            "SSE_PUBLISH_RATE       | fast      | sse.publish.rate       | a number of 0 or more (0: no limit)",
+            "SSE_PUBLISH_BURST      | 0         | sse.publish.burst      | a whole number from 1 to 2147483647",
+            "SSE_CONNECT_RATE       | -1        | sse.connect.rate       | a number of 0 or more (0: no limit)",
             // quarkus.shutdown.delay forwards this key: still one line, about the key the user set.
             "SSE_SHUTDOWN_DRAIN     | soon      | sse.shutdown.drain     | a duration of 0s or more",
     })
@@ -74,7 +80,9 @@ class ConfigIT {
 
     @Test
     void cleanStartLogsNoWarning() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(Map.of())) {
+        // The prod profile with what it needs: the key that verifies tokens (authentication is on) and the
+        // issuer (without it the service warns that any issuer is accepted).
+        try (ServiceProcess svc = ServiceProcess.start(ServiceProcess.AUTH_ON)) {
             svc.awaitReady(Duration.ofSeconds(30));
             assertEquals(200, svc.status("/q/metrics"));
             HttpResponse<String> root = svc.get("/");
@@ -92,13 +100,32 @@ class ConfigIT {
         }
     }
 
-    /** Starts the packaged service with these variables and returns what it printed before it exited. */
+    /**
+     * Starts the packaged service with these variables (beside a verification key, which the prod profile
+     * needs) and returns what it printed before it exited.
+     */
     private static String failedStart(Map<String, String> env) throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(env)) {
+        try (ServiceProcess svc = ServiceProcess.start(ServiceProcess.with(ServiceProcess.AUTH_ON, env))) {
             assertTrue(svc.process.waitFor(60, TimeUnit.SECONDS), "start-up should fail");
             String out = svc.output();
             assertNotEquals(0, svc.process.exitValue(), out);
             return out;
+        }
+    }
+
+    /**
+     * The prod profile turns authentication on: without the key that verifies tokens it does not start, and
+     * says so in one line.
+     */
+    @Test
+    void prodWithoutAVerificationKeyRefusesToStart() throws Exception {
+        try (ServiceProcess svc = ServiceProcess.start(Map.of())) {
+            assertTrue(svc.process.waitFor(60, TimeUnit.SECONDS), "start-up should fail");
+            String out = svc.output();
+            assertNotEquals(0, svc.process.exitValue(), out);
+            assertTrue(out.contains("sse.auth.enabled=true needs the key that verifies tokens: set mp.jwt.verify.publickey.location"),
+                    out);
+            assertEquals(2, out.lines().filter(l -> !l.isBlank()).count(), "a header and one line:\n" + out);
         }
     }
 }
