@@ -1,6 +1,7 @@
 package dev.ssehub.api;
 
 import jakarta.inject.Inject;
+import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -25,6 +26,11 @@ public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
     public static final String PROBLEM_JSON = "application/problem+json";
+
+    /** The answer for "/" and every other path the service does not serve: where to go instead. */
+    static final String NO_SUCH_PATH = "Nothing is served at this path. Open a stream with GET /api/sse/stream, "
+            + "publish with POST /api/sse/events; every endpoint is described at /openapi.yaml and in "
+            + "docs/sse_api_usage.md of the SSE Hub repository.";
 
     @Inject
     ObjectMapper mapper;
@@ -64,6 +70,17 @@ public class ProblemMapper {
                 .type(PROBLEM_JSON).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds()).build();
     }
 
+    /**
+     * No resource matches the path (the application itself reports unknown client ids and disabled endpoints
+     * with {@link ApiException}): point the caller to the stream, the publish endpoint and the docs.
+     */
+    @ServerExceptionMapper
+    public Response notFound(NotFoundException e) {
+        return Response.status(404)
+                .entity(encode(new Problem("urn:ssehub:problem:not-found", "Not Found", 404, NO_SUCH_PATH)))
+                .type(PROBLEM_JSON).build();
+    }
+
     /** A request without a usable token (from {@link AuthFilter}); counted, never logged above DEBUG. */
     @ServerExceptionMapper
     public Response refused(AuthRefused e) {
@@ -87,7 +104,7 @@ public class ProblemMapper {
         return api(ApiException.forbidden("The token does not allow this"));
     }
 
-    /** Framework errors: unknown path (404), wrong method (405), wrong content type (415), and so on. */
+    /** Framework errors: wrong method (405), wrong content type (415), and so on. */
     @ServerExceptionMapper
     public Response web(WebApplicationException e) {
         int status = e.getResponse().getStatus();

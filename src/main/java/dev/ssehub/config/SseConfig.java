@@ -13,8 +13,8 @@ import io.smallrye.config.WithName;
 
 /**
  * Every {@code sse.*} key of the service, with its default. Each key can also be set by environment
- * variable ({@code sse.max-clients} → {@code SSE_MAX_CLIENTS}). {@link ConfigCheck} rejects values
- * that parse but make no sense, naming the key.
+ * variable ({@code sse.max-clients} → {@code SSE_MAX_CLIENTS}). {@link ConfigCheck} says what each key
+ * allows; an invalid value stops start-up with one line naming the key, the value and what is allowed.
  */
 @ConfigMapping(prefix = "sse")
 public interface SseConfig {

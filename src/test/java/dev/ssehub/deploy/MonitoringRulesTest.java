@@ -84,7 +84,7 @@ class MonitoringRulesTest {
                 used.addAll(PromQl.selectors(r.path("expr").asText()));
             }
         }
-        // The list: backplane down, streams near sse.max-clients (a share of each instance's own
+        // What the alerts must cover: backplane down, streams near sse.max-clients (a share of each instance's own
         // sse.max-clients, not a fixed count), slow-consumer drops, delivery lag; and the Redis backplane's
         // lag, latency and reconnections.
         PromQl.Matcher slow = new PromQl.Matcher("=", "slow_consumer");
