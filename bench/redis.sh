@@ -13,10 +13,13 @@
 #   redis-burst   redis-paced    two hub instances on one Redis (no persistence), 2,000 streams each; one
 #                                publisher, to instance A, so every event reaches B through Redis only
 #   aof-burst     aof-paced      the same on a Redis with appendonly yes, appendfsync everysec
+#   memory-hop    redis-hop      as -paced with 10 streams per instance: the Redis hop itself, without the
+#                                fan-out's queueing (not in the default set)
 #   capacity                     one instance on Redis, no streams: publishes/s accepted (single events on
-#                                8 connections, batches of 50), with the Redis server's and the hub's CPU;
+#                                8 connections, batches of 50; also with 3 instances tailing), with the
+#                                Redis server's and the hub's CPU;
 #                                then the publish script alone against Redis (redis-benchmark)
-# burst = 1,000 events pipelined (32 in flight on one connection); paced = 200 events at 20/s.
+# burst = 1,000 events pipelined (32 in flight on one connection); paced = 200 events at 20/s on one connection.
 #
 # Knobs: RUNS=3, SCENARIOS="...", STREAMS=2000 (per instance), BASE_PORT=18400, SRC_IPS=32, NO_INSTALL=1,
 # HUB_JAVA_OPTS / SSE_* / QUARKUS_* (passed to both hubs, see peers/hub.sh), RESULTS=file.jsonl.
@@ -175,13 +178,15 @@ run_fanout() { # scenario round
     redis-*) backplane=redis mode=none ;;
     aof-*) backplane=redis mode=aof ;;
     esac
+    local streams=$STREAMS
     case $scen in
     *-burst) events=1000 rate=0 linger=60 ;;
     *-paced) events=200 rate=20 linger=10 ;;
+    *-hop) events=200 rate=20 linger=10 streams=10 ;;
     esac
     [ "$QUICK" = 1 ] && { if [ "$rate" = 0 ]; then events=200; else events=40; fi; }
     dl=$((60 + 120 + (rate > 0 ? events / rate : 0)))
-    log "$scen round $round: 2 instances x $STREAMS streams, $events events $([ "$rate" = 0 ] && echo burst || echo "at $rate/s")"
+    log "$scen round $round: 2 instances x $streams streams, $events events $([ "$rate" = 0 ] && echo burst || echo "at $rate/s")"
 
     if [ "$backplane" = redis ]; then start_redis "$mode" || return; fi
     start_hub a "$HUB_A" "$backplane" && start_hub b "$HUB_B" "$backplane" || { cleanup; return; }
@@ -193,13 +198,15 @@ run_fanout() { # scenario round
     local tmp cpu0a cpu0b cpu0r cpu1a cpu1b cpu1r i
     tmp=$(mktemp -d "$BUILD/redis-run.XXXXXX")
     cpu0a=$(cpu_ticks "${HUB_PID[a]}") cpu0b=$(cpu_ticks "${HUB_PID[b]}") cpu0r=$(cpu_ticks "${REDIS_PID:-0}")
-    local common=(--host 127.0.0.1 --src-ips "$SRC_IPS" --connect-timeout-s 60 --deadline-s "$dl" --streams "$STREAMS"
+    local common=(--host 127.0.0.1 --src-ips "$SRC_IPS" --connect-timeout-s 60 --deadline-s "$dl" --streams "$streams"
         --mode fanout --path /api/sse/stream --expect-events "$events" --emit-hist)
+    # One publish connection, also when paced: publishes on one keep-alive connection are answered in order,
+    # so the cluster's order is the publish order and B's driver (which sees no publish) can check it.
     local pub=(--publish-url-host 127.0.0.1 --publish-url-path /api/sse/events --publish-body-fmt "$PUB_BODY"
-        --events "$events" --rate "$rate" --settle-ms 1000 --linger-s "$linger")
+        --events "$events" --rate "$rate" --publish-conns 1 --settle-ms 1000 --linger-s "$linger")
     local args_a=("${common[@]}" --port "$HUB_A" --label "$scen/a" --ready-file "$tmp/ready-a" --done-file "$tmp/done-a"
         "${pub[@]}" --publish-url-port "$HUB_A" --wait-files "$tmp/ready-b")
-    local args_b=("${common[@]}" --port "$HUB_B" --stream-offset "$STREAMS" --label "$scen/b" --ready-file "$tmp/ready-b"
+    local args_b=("${common[@]}" --port "$HUB_B" --stream-offset "$streams" --label "$scen/b" --ready-file "$tmp/ready-b"
         --done-file "$tmp/done-b")
     if [ "$backplane" = memory ]; then
         # Each memory instance is its own cluster: it gets its own publisher, and both start together.
@@ -233,7 +240,7 @@ run_fanout() { # scenario round
     local cmd_a cmd_b
     cmd_a=$(printf '%q ' "$BUILD/sseload" "${args_a[@]}")
     cmd_b=$(printf '%q ' "$BUILD/sseload" "${args_b[@]}")
-    R_SCEN=$scen R_ROUND=$round R_BACKPLANE=$backplane R_PERSIST=$mode R_STREAMS=$STREAMS R_EVENTS=$events R_RATE=$rate \
+    R_SCEN=$scen R_ROUND=$round R_BACKPLANE=$backplane R_PERSIST=$mode R_STREAMS=$streams R_EVENTS=$events R_RATE=$rate \
     R_QUICK=$QUICK R_CPU_A=$((cpu1a - cpu0a)) R_CPU_B=$((cpu1b - cpu0b)) R_CPU_R=$(( ${cpu1r:-0} - ${cpu0r:-0} )) \
     R_CLK=$CLK_TCK R_ALIVE=$alive R_XLEN="$stream_len" R_CMD_A="$cmd_a" R_CMD_B="$cmd_b" R_REDIS_MODE=$mode \
     R_HUB_ENV="$(env | grep -E '^(SSE_|QUARKUS_|HUB_JAVA_OPTS=)' | tr '\n' ' ')" \
@@ -286,7 +293,8 @@ batch_body() {
 }
 
 # kind: warmup | single | batch | single-32 (32 connections: more publishes in flight than the Redis client's
-# default pool takes, 6 connections + 24 waiting)
+# default pool takes, 6 connections + 24 waiting) | single-3-instances (as single, with two more instances
+# tailing the stream)
 capacity_publish() { # backplane kind round
     local backplane=$1 kind=$2 round=$3 n_single=20000 n_batch=1000
     [ "$QUICK" = 1 ] && n_single=2000 n_batch=100
@@ -353,6 +361,9 @@ run_capacity() { # round
     start_redis none || return
     start_hub a "$HUB_A" redis && await_ready a "$HUB_A" || { cleanup; return; }
     for kind in warmup single batch single-32; do capacity_publish redis "$kind" "$round"; done
+    # Every instance reads every entry: two more instances tailing the stream (no streams, no publishing).
+    start_hub b "$HUB_B" redis && start_hub c $((BASE_PORT + 2)) redis && await_ready b "$HUB_B" \
+        && await_ready c $((BASE_PORT + 2)) && capacity_publish redis single-3-instances "$round"
     stop_hubs
 
     # The publish script alone, as the hub sends it (EVAL, 3 keys: stream, epoch, no-key placeholder), on a

@@ -51,7 +51,8 @@ def ratio(x):
     return "{:.2f}×".format(x)
 
 
-FANOUT = ["memory-burst", "redis-burst", "aof-burst", "memory-paced", "redis-paced", "aof-paced"]
+FANOUT = ["memory-burst", "redis-burst", "aof-burst", "memory-paced", "redis-paced", "aof-paced", "memory-hop",
+          "redis-hop"]
 WHAT = {"memory": "memory, 2 instances, a publisher each", "redis": "Redis (no persistence), publisher to A",
         "aof": "Redis (AOF everysec), publisher to A"}
 
@@ -80,7 +81,7 @@ def fanout_table(rows):
 
 def ratio_table(rows):
     out = ["| ratio (same round) | rounds | deliveries/s | p50 | p99 | max |", "|---|---|---|---|---|---|"]
-    for kind in ("burst", "paced"):
+    for kind in ("burst", "paced", "hop"):
         for other in ("redis", "aof"):
             rs = []
             for rnd in sorted({r["round"] for r in rows}):
@@ -106,6 +107,7 @@ def capacity_table(rows):
              "capacity-redis-single": "Redis backplane: single-event publishes, 8 connections",
              "capacity-redis-batch": "Redis backplane: batches of 50 events, 8 connections",
              "capacity-redis-single-32": "Redis backplane: single-event publishes, 32 connections (default pool)",
+             "capacity-redis-single-3-instances": "Redis backplane: single-event publishes, 8 connections, 3 instances tailing",
              "capacity-script-alone": "the publish script alone against Redis (redis-benchmark, 16 × 16 pipelined)"}
     for scen, name in names.items():
         rs = [r for r in rows if r["scenario"] == scen]
