@@ -31,6 +31,8 @@ public class DevResource {
     SseConfig config;
     @Inject
     SseMetrics metrics;
+    @Inject
+    Access access;
 
     /** Broadcasts a {@code generic_event} to every stream. */
     @POST
@@ -59,5 +61,6 @@ public class DevResource {
         if (!config.devEndpoints()) {
             throw ApiException.notFound("Development endpoints are off (sse.dev-endpoints=false)");
         }
+        access.admin("A development endpoint");
     }
 }

@@ -22,6 +22,9 @@ import dev.ssehub.hub.Backplane;
 import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.Hub;
+import dev.ssehub.observability.SseMetrics;
+import dev.ssehub.security.Caller;
+import dev.ssehub.security.Limits;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.common.annotation.NonBlocking;
 
@@ -37,6 +40,12 @@ public class EventsResource {
     ObjectMapper mapper;
     @Inject
     SseConfig config;
+    @Inject
+    Access access;
+    @Inject
+    Limits limits;
+    @Inject
+    SseMetrics metrics;
 
     /** The answer to a publish: the id on the wire, the connections it was queued to, and when. */
     @RegisterForReflection
@@ -55,7 +64,9 @@ public class EventsResource {
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
     public CompletionStage<Response> publish(String body) {
+        Caller caller = access.publisher();
         Event.Draft draft = Requests.draft(mapper, Requests.parse(mapper, body), "", config.maxEventBytes());
+        allow(caller, 1);
         return hub.publish(List.of(draft)).thenApply(r -> Response.accepted(Published.of(r.get(0))).build());
     }
 
@@ -66,6 +77,7 @@ public class EventsResource {
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
     public CompletionStage<Response> batch(String body) {
+        Caller caller = access.publisher();
         JsonNode node = Requests.parse(mapper, body);
         if (!node.isArray()) {
             throw ApiException.badRequest("Expected a JSON array of events");
@@ -77,9 +89,30 @@ public class EventsResource {
         for (int i = 0; i < node.size(); i++) {
             drafts.add(Requests.draft(mapper, node.get(i), "[" + i + "].", config.maxEventBytes()));
         }
+        allow(caller, drafts.size());
         if (drafts.isEmpty()) {
             return CompletableFuture.completedFuture(Response.accepted(List.of()).build());
         }
         return hub.publish(drafts).thenApply(r -> Response.accepted(r.stream().map(Published::of).toList()).build());
+    }
+
+    /**
+     * The publisher's rate limit (sse.publish.rate, sse.publish.burst): {@code events} tokens from its bucket,
+     * or 429 with the bucket's refill time as Retry-After; nothing of the request is published then.
+     */
+    private void allow(Caller caller, int events) {
+        long wait = limits.publish().acquire(caller.principal(), events, System.nanoTime());
+        if (wait == 0) {
+            return;
+        }
+        if (wait == Long.MAX_VALUE) {
+            throw ApiException.badRequest("A batch of " + events + " events is more than a publisher may send at once ("
+                    + config.publish().burst() + ", sse.publish.burst); split it");
+        }
+        metrics.rejected(SseMetrics.RequestRejection.RATE);
+        throw new ApiException(429, "rate-limited", "Too many events",
+                "This publisher is over its rate limit (sse.publish.rate " + config.publish().rate()
+                        + " events per second, sse.publish.burst " + config.publish().burst() + "); nothing was published",
+                Limit.retryAfterSeconds(wait));
     }
 }

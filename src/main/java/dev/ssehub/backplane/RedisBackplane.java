@@ -127,6 +127,7 @@ public final class RedisBackplane implements Backplane {
     private volatile String downReason = "not connected yet";
     private volatile long downSinceMillis = System.currentTimeMillis();
     private volatile long lag;
+    private volatile boolean lagWarned;
     private volatile boolean stopped;
     private volatile boolean resyncRequested;
     private long lagTimer = -1;
@@ -380,7 +381,19 @@ public final class RedisBackplane implements Backplane {
             return;
         }
         redis.send(Request.cmd(Command.EVAL).arg(LAG).arg(1).arg(streamKey).arg("(" + from).arg(LAG_SCAN))
-                .onSuccess(r -> lag = r == null ? 0 : r.toLong())
+                .onSuccess(r -> {
+                    lag = r == null ? 0 : r.toLong();
+                    // Redis keeps about maxLen entries: a tail that falls that far behind would find the entries
+                    // it has not read trimmed, and Redis 6 cannot tell which. Say so before it happens.
+                    boolean risk = lag > maxLen * 3L / 4;
+                    if (risk && !lagWarned) {
+                        LOG.warnf("Redis backplane: this instance is %d entries behind %s, which keeps about %d; "
+                                + "entries it has not read yet will be trimmed if it falls further behind "
+                                + "(sse_backplane_lag_entries; raise sse.replay.size or give the instance more CPU)",
+                                lag, streamKey, maxLen);
+                    }
+                    lagWarned = risk;
+                })
                 .onFailure(t -> LOG.debugf("Redis backplane: lag not measured: %s", t.getMessage()));
     }
 
@@ -400,9 +413,17 @@ public final class RedisBackplane implements Backplane {
         CompletableFuture<List<Published>> out = new CompletableFuture<>();
         redis.send(req).onComplete(ar -> {
             if (ar.failed()) {
-                markDown("publishing failed: " + ar.cause().getMessage());
-                out.completeExceptionally(new UnavailableException("Redis did not accept the events ("
-                        + ar.cause().getMessage() + ")", ar.cause()));
+                String why = String.valueOf(ar.cause().getMessage());
+                if (why.contains("max wait queue")) {
+                    // Every pooled connection is busy and the queue for one is full: this instance is
+                    // overloaded, Redis itself is fine. Refuse this request only.
+                    out.completeExceptionally(new UnavailableException("this instance has too many Redis commands "
+                            + "in flight (quarkus.redis.max-pool-size, quarkus.redis.max-pool-waiting)", ar.cause()));
+                    return;
+                }
+                markDown("publishing failed: " + why);
+                out.completeExceptionally(new UnavailableException("Redis did not accept the events (" + why + ")",
+                        ar.cause()));
                 return;
             }
             markUp();
@@ -476,6 +497,9 @@ public final class RedisBackplane implements Backplane {
     }
 
     private void markDown(String reason) {
+        if (stopped) {
+            return; // shutting down: the client is closed, Redis is not the problem
+        }
         downReason = reason;
         if (up) {
             up = false;

@@ -3,11 +3,14 @@ package dev.ssehub.config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Singleton;
 
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
@@ -20,25 +23,44 @@ import org.jboss.logging.Logger;
 public class ConfigCheck {
 
     private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
+    /** Where smallrye-jwt finds the key that verifies tokens: a PEM file or a JWKS (file or URL), or the key inline. */
+    static final List<String> KEY_PROPERTIES = List.of("mp.jwt.verify.publickey.location", "mp.jwt.verify.publickey",
+            "smallrye.jwt.verify.key.location");
+    /** Cookie names are RFC 6265 tokens. */
+    private static final Pattern COOKIE_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
 
     void onStart(@Observes Startup event, SseConfig config) {
-        List<String> problems = problems(config);
+        Config mp = ConfigProvider.getConfig();
+        List<String> problems = problems(config, key -> mp.getOptionalValue(key, String.class).filter(v -> !v.isBlank()).isPresent());
         if (!problems.isEmpty()) {
             throw new IllegalStateException("Invalid SSE Hub configuration: " + String.join("; ", problems));
         }
         LOG.infof("SSE Hub configuration: heartbeat %s (%s), retry %s, client-timeout %s, max-clients %d, "
                 + "max-connections-per-user %d, queue %d frames / %d bytes (all streams %d), slow-consumer %s, "
                 + "max-event-bytes %d, max-batch-bytes %d, replay %d events / %d bytes / %s, shutdown drain %s, "
-                + "dev-endpoints %s, auth %s, backplane %s",
+                + "dev-endpoints %s, auth %s, publish rate %s/s (burst %d), connect rate %s/s per address, backplane %s",
                 config.heartbeat().interval(), lower(config.heartbeat().mode()), config.retry(), config.clientTimeout(),
                 config.maxClients(), config.maxConnectionsPerUser(), config.queueSize(),
                 config.queueBytes().asLongValue(), config.queueTotalBytes().asLongValue(), lower(config.slowConsumer()),
                 config.maxEventBytes(), config.maxBatchBytes().asLongValue(), config.replay().size(),
                 config.replay().maxBytes().asLongValue(), config.replay().maxAge(), config.shutdown().drain(),
-                config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()));
+                config.devEndpoints(), config.auth().enabled() ? "on" : "off", rate(config.publish().rate()),
+                config.publish().burst(), rate(config.connect().rate()), lower(config.backplane()));
+        if (config.auth().enabled() && mp.getOptionalValue("mp.jwt.verify.issuer", String.class).isEmpty()) {
+            LOG.warn("sse.auth.enabled=true without mp.jwt.verify.issuer: tokens from any issuer that the key "
+                    + "verifies are accepted; set mp.jwt.verify.issuer (MP_JWT_VERIFY_ISSUER)");
+        }
     }
 
-    static List<String> problems(SseConfig c) {
+    private static String rate(double perSecond) {
+        return perSecond == 0 ? "unlimited " : Double.toString(perSecond);
+    }
+
+    /**
+     * What is wrong with this configuration; {@code isSet} tells whether a property outside {@code sse.*} (the
+     * verification key's) has a value.
+     */
+    static List<String> problems(SseConfig c, Predicate<String> isSet) {
         List<String> p = new ArrayList<>();
         if (c.heartbeat().interval().toMillis() < 1000) {
             // Quarkus's scheduler runs every() jobs at a one-second resolution at best.
@@ -77,15 +99,31 @@ public class ConfigCheck {
                         + "; was " + c.redis().block() + ")");
             }
         }
-        if (c.auth().enabled()) {
-            p.add("sse.auth.enabled=true is not available in this version (JWT support comes later); set SSE_AUTH_ENABLED=false");
+        if (c.auth().enabled() && KEY_PROPERTIES.stream().noneMatch(isSet)) {
+            p.add("sse.auth.enabled=true needs the key that verifies tokens: set mp.jwt.verify.publickey.location "
+                    + "(MP_JWT_VERIFY_PUBLICKEY_LOCATION: a PEM file or a JWKS file or URL; see docs/security.md), "
+                    + "or turn authentication off with sse.auth.enabled=false (SSE_AUTH_ENABLED=false) on a trusted network only");
         }
+        if (!COOKIE_NAME.matcher(c.auth().cookie()).matches()) {
+            p.add("sse.auth.cookie must be a cookie name (letters, digits and !#$%&'*+.^_`|~-, at most 64; was "
+                    + c.auth().cookie() + ")");
+        }
+        c.auth().maxStreamLifetime().ifPresent(d -> positive(p, "sse.auth.max-stream-lifetime", d));
+        notNegative(p, "sse.publish.rate", c.publish().rate());
+        atLeast(p, "sse.publish.burst", c.publish().burst(), 1);
+        notNegative(p, "sse.connect.rate", c.connect().rate());
         return p;
     }
 
     private static void positive(List<String> p, String key, Duration d) {
         if (d.isNegative() || d.isZero()) {
             p.add(key + " must be positive (was " + d + ")");
+        }
+    }
+
+    private static void notNegative(List<String> p, String key, double value) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            p.add(key + " must be a number of at least 0 (0: no limit; was " + value + ")");
         }
     }
 

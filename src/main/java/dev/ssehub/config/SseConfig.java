@@ -89,6 +89,10 @@ public interface SseConfig {
 
     Auth auth();
 
+    Publish publish();
+
+    Connect connect();
+
     Cors cors();
 
     /**
@@ -143,9 +147,37 @@ public interface SseConfig {
     }
 
     interface Auth {
-        /** Whether streams and publishers need a token. The user id then comes from the token only. */
-        @WithDefault("false")
+        /**
+         * Whether every API call needs a JWT (verified through {@code mp.jwt.verify.*}). The user id then comes
+         * from the token only. On by default, so a deployment is secure unless it says otherwise; the dev and
+         * test profiles turn it off.
+         */
+        @WithDefault("true")
         boolean enabled();
+
+        /** The cookie a browser may carry its token in (after the Authorization header and the access_token parameter). */
+        @WithDefault("sse_token")
+        String cookie();
+
+        /** Streams are closed (with {@code token_expired}) at most this long after they opened, even if the token lives longer. */
+        @WithName("max-stream-lifetime")
+        Optional<Duration> maxStreamLifetime();
+    }
+
+    interface Publish {
+        /** Events per second one publisher may publish (token bucket refill); 0 turns the limit off. */
+        @WithDefault("1000")
+        double rate();
+
+        /** Events one publisher may publish at once (token bucket size). */
+        @WithDefault("2000")
+        int burst();
+    }
+
+    interface Connect {
+        /** Stream opens per second per client address (a bucket of one second's worth); 0 turns the limit off. */
+        @WithDefault("100")
+        double rate();
     }
 
     interface Cors {

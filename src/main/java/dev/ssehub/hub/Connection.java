@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
@@ -27,7 +28,11 @@ import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
  * <p>Its subscription (topics and type filter) is one immutable value, replaced as a whole by
  * {@link ConnectionRegistry#changeSubscription}, so {@link #accepts} sees one state or the other.
  *
- * <p>Threading: {@link #offer} and {@link #close} from any thread; the write loop ({@code drain},
+ * <p>A stream may have an end time (its token's expiry): then {@link #finish} drops what is still queued
+ * (the client replays it after it reconnects), writes one last frame and closes the stream cleanly once
+ * that frame is out, so the client reconnects and resumes from its last event id.
+ *
+ * <p>Threading: {@link #offer}, {@link #finish} and {@link #close} from any thread; the write loop ({@code drain},
  * {@code written}) only on the channel's thread. Shared state is guarded by {@code this}.
  */
 public final class Connection {
@@ -54,6 +59,10 @@ public final class Connection {
     private final ConnectionHost host;
     private final OutboxLimits limits;
     private final EventId resumeAfter;
+    /** What its credentials allow: end time, topics, whose session it is. */
+    private final Grant grant;
+    /** The task that ends the stream at its end time; cancelled when it closes first. */
+    private volatile Future<?> expiry;
 
     // Guarded by this.
     private final ArrayDeque<Object> outbox = new ArrayDeque<>(4); // grows under load; small when idle
@@ -62,6 +71,10 @@ public final class Connection {
     private boolean scheduled;
     private boolean writing;
     private boolean closed;
+    /** Ending: the outbox holds only the last frame, nothing more is taken. */
+    private boolean finishing;
+    private Frame lastFrame;
+    private CloseReason finishReason;
 
     // Written on the channel's thread; read anywhere (metadata, heartbeats).
     private volatile boolean replaying;
@@ -82,6 +95,8 @@ public final class Connection {
     private long writeOldestNanos;
     private List<Frame> prelude;
     private long replayCursor;
+    /** The write in flight carries the last frame of a finishing stream: close once it is out. */
+    private boolean closeAfterWrite;
 
     /**
      * @param resumeAfter the client's Last-Event-ID, or null: the connection then starts in replay mode,
@@ -90,6 +105,15 @@ public final class Connection {
      */
     Connection(String clientId, String userId, String sessionId, Subscription subscription, String remoteAddress,
             String userAgent, EventId resumeAfter, SseChannel channel, ConnectionHost host, OutboxLimits limits) {
+        this(clientId, userId, sessionId, subscription, remoteAddress, userAgent, resumeAfter, channel, host, limits,
+                Grant.UNRESTRICTED);
+    }
+
+    /** @param grant what its credentials allow (see {@link Grant}) */
+    Connection(String clientId, String userId, String sessionId, Subscription subscription, String remoteAddress,
+            String userAgent, EventId resumeAfter, SseChannel channel, ConnectionHost host, OutboxLimits limits,
+            Grant grant) {
+        this.grant = grant;
         this.clientId = clientId;
         this.userId = userId;
         this.sessionId = sessionId;
@@ -107,10 +131,15 @@ public final class Connection {
         this.scheduled = true;
     }
 
-    /** Whether this connection should get the event: its target and this connection's type filter. */
+    /**
+     * Whether this connection should get the event: its target and this connection's type filter. A session
+     * id the client chose (see {@link Grant#sessionNeedsUser}) counts only when the target names its user too.
+     */
     public boolean accepts(Event e) {
         Subscription s = subscription; // one read: both sets from the same state
-        return s.wants(e.type()) && e.target().matches(clientId, userId, sessionId, s.topics())
+        Target t = e.target();
+        return s.wants(e.type()) && t.matches(clientId, userId, sessionId, s.topics())
+                && !(grant.sessionNeedsUser() && !t.sessionIds().isEmpty() && t.userIds().isEmpty())
                 && (resumeAfter == null || e.id().isAfter(resumeAfter));
     }
 
@@ -140,7 +169,7 @@ public final class Connection {
         int dropped = 0;
         boolean firstDrop = false;
         synchronized (this) {
-            if (closed || replaying) {
+            if (closed || replaying || finishing) {
                 return false;
             }
             // Full: see OutboxLimits. A stream that is behind takes no more events while all outboxes
@@ -206,10 +235,46 @@ public final class Connection {
         return null;
     }
 
+    /**
+     * Ends the stream: what is still queued is dropped (it comes after the client's last event id, so the
+     * client replays it when it resumes), {@code last} is written, and the stream is closed cleanly with
+     * {@code reason} once that write completed. A write already in flight completes first. Does nothing
+     * when the stream is closed or already finishing.
+     */
+    void finish(Frame last, CloseReason reason) {
+        int discarded = 0;
+        boolean schedule;
+        synchronized (this) {
+            if (closed || finishing) {
+                return;
+            }
+            finishing = true;
+            while (!outbox.isEmpty()) {
+                if (dequeue() != null) {
+                    discarded++;
+                }
+            }
+            lastFrame = last;
+            finishReason = reason;
+            outbox.addLast(last);
+            queuedBytes += last.length();
+            schedule = !writing && !scheduled;
+            if (schedule) {
+                scheduled = true;
+            }
+        }
+        if (discarded > 0) {
+            host.discarded(discarded);
+        }
+        if (schedule) {
+            channel.execute(drainTask);
+        }
+    }
+
     /** A heartbeat goes out only to an idle live connection: any other traffic already keeps it alive. */
     boolean offerHeartbeat(Frame frame) {
         synchronized (this) {
-            if (closed || replaying || writing || scheduled || !outbox.isEmpty()) {
+            if (closed || replaying || finishing || writing || scheduled || !outbox.isEmpty()) {
                 return false;
             }
         }
@@ -227,12 +292,14 @@ public final class Connection {
         int replayed = 0;
         Event last = null;
         long oldestNanos = 0;
+        boolean ending;
         synchronized (this) {
             scheduled = false;
             if (closed || writing) {
                 return;
             }
             writing = true;
+            ending = finishing;
         }
         // The channel is done with the list when write() returns, so one list per thread serves every stream.
         List<Frame> frames = SCRATCH.get();
@@ -242,7 +309,7 @@ public final class Connection {
             prelude = null;
         }
         boolean readAgain = false;
-        if (replaying) {
+        if (replaying && !ending) {
             Replay replay = host.replay();
             ReplayLog.Chunk chunk = replay.chunk(this, replayCursor);
             while (chunk.events().isEmpty() && chunk.next() > replayCursor && !chunk.fellBehind()) {
@@ -267,7 +334,7 @@ public final class Connection {
                 readAgain = true;
             }
         }
-        if (!replaying) {
+        if (!replaying || ending) {
             synchronized (this) {
                 // One write's worth at most; the rest goes out in the next write.
                 int bytes = 0;
@@ -279,6 +346,9 @@ public final class Connection {
                     }
                     bytes += wire.length();
                     frames.add(wire);
+                    if (f == lastFrame) {
+                        closeAfterWrite = true;
+                    }
                     Event e = dequeue();
                     if (e != null) {
                         if (events++ == 0) {
@@ -343,6 +413,15 @@ public final class Connection {
             lastEventId = last.idString();
             host.written(events, writeReplayed, writeOldestNanos);
         }
+        if (closeAfterWrite) {
+            closeAfterWrite = false;
+            CloseReason reason;
+            synchronized (this) {
+                reason = finishReason;
+            }
+            close(reason);
+            return;
+        }
         boolean more;
         synchronized (this) {
             writing = false;
@@ -371,11 +450,18 @@ public final class Connection {
                 }
             }
         }
+        Future<?> timer = expiry;
+        if (timer != null) {
+            timer.cancel(false);
+        }
         host.closed(this, reason, discarded);
         if (reason == CloseReason.SLOW_CONSUMER || reason == CloseReason.TIMEOUT || reason == CloseReason.WRITE_ERROR) {
             // Its socket is not draining (or its state is unknown after a failed write): a clean end would
             // wait behind the unread bytes, or need the very resources that just failed.
             channel.abort();
+        } else if (reason == CloseReason.SHUTDOWN) {
+            // The instance is going away: a keep-alive reconnection must not come back to it.
+            channel.closeConnection();
         } else {
             channel.close();
         }
@@ -392,6 +478,24 @@ public final class Connection {
     /** Bytes of the frames waiting in the outbox. */
     public synchronized long queuedBytes() {
         return queuedBytes;
+    }
+
+    /** When the stream must end (its token's expiry, or its maximum lifetime), or null. */
+    public Instant endsAt() {
+        return grant.endsAt();
+    }
+
+    /** Whether this stream may subscribe to the topic (its token's {@code sse_topics}; any without that claim). */
+    public boolean mayTopic(String topic) {
+        return grant.mayTopic(topic);
+    }
+
+    /** Called by the hub once it scheduled the end of this stream; cancelled if the stream closes first. */
+    void expiry(Future<?> task) {
+        this.expiry = task;
+        if (isClosed()) {
+            task.cancel(false);
+        }
     }
 
     /** Called by the registry under its lock, so indexes and subscription change together. */

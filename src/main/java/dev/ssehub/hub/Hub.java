@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -48,6 +49,11 @@ public class Hub implements ConnectionHost {
     /** Per {@link DeliveryError}: when it was last logged at WARN (nanoTime), and failures since. */
     private final AtomicLongArray lastWarn = new AtomicLongArray(DeliveryError.values().length);
     private final AtomicLongArray unlogged = new AtomicLongArray(DeliveryError.values().length);
+    /**
+     * Ends streams at their end time, one task per stream that has one (cancelled, and removed from the
+     * queue, when the stream closes first). Created with the first such stream.
+     */
+    private volatile ScheduledThreadPoolExecutor expiries;
 
     @Inject
     public Hub(HubSettings settings, ConnectionRegistry registry, Backplane backplane, HubListener listener,
@@ -76,14 +82,32 @@ public class Hub implements ConnectionHost {
         backplane.start(publishing);
     }
 
-    /** Disconnects from the backplane (shutdown). */
+    /** Disconnects from the backplane and stops the timers of stream end times (shutdown). */
     public void stop() {
         backplane.stop();
+        stopTimers();
     }
 
-    /** What a client asked for when it opened its stream, validated by the HTTP layer. */
+    /** Stops the timers of stream end times. */
+    void stopTimers() {
+        ScheduledThreadPoolExecutor e = expiries;
+        if (e != null) {
+            e.shutdownNow();
+        }
+    }
+
+    /**
+     * What a client asked for when it opened its stream, validated and authorized by the HTTP layer
+     * ({@code topics} are within the grant already).
+     */
     public record StreamRequest(String userId, String sessionId, Set<String> topics, Set<String> types,
-            EventId lastEventId, String remoteAddress, String userAgent) {
+            EventId lastEventId, String remoteAddress, String userAgent, Grant grant) {
+
+        /** A stream with no restriction (authentication off). */
+        public StreamRequest(String userId, String sessionId, Set<String> topics, Set<String> types, EventId lastEventId,
+                String remoteAddress, String userAgent) {
+            this(userId, sessionId, topics, types, lastEventId, remoteAddress, userAgent, Grant.UNRESTRICTED);
+        }
     }
 
     /** The stream could not be opened: a limit was reached. */
@@ -110,7 +134,7 @@ public class Hub implements ConnectionHost {
         boolean resume = req.lastEventId() != null;
         Connection c = new Connection(UUID.randomUUID().toString(), req.userId(), req.sessionId(),
                 new Subscription(req.topics(), req.types()), req.remoteAddress(), req.userAgent(),
-                req.lastEventId(), channel, this, limits);
+                req.lastEventId(), channel, this, limits, req.grant());
         ConnectionRegistry.Rejection rejection = registry.register(c, settings.maxClients(), settings.maxPerUser());
         if (rejection != null) {
             listener.rejected(rejection);
@@ -132,6 +156,9 @@ public class Hub implements ConnectionHost {
                 }
             }
             c.start(prelude, from);
+            if (req.grant().endsAt() != null) {
+                scheduleEnd(c, req.grant().endsAt());
+            }
         } catch (RuntimeException | Error e) {
             c.close(CloseReason.ERROR);
             throw e;
@@ -140,6 +167,42 @@ public class Hub implements ConnectionHost {
                 c.clientId(), req.remoteAddress(), req.userId(), req.sessionId(), c.topics(), c.types(),
                 req.lastEventId());
         return c;
+    }
+
+    /**
+     * At {@code endsAt} the stream gets {@code token_expired} and is closed cleanly (see {@link Connection#finish}),
+     * to the millisecond of the timer, not at a heartbeat tick. An end time already past ends it at once.
+     */
+    private void scheduleEnd(Connection c, Instant endsAt) {
+        Frame last = frames.tokenExpired(endsAt);
+        long delay = Math.max(0, endsAt.toEpochMilli() - System.currentTimeMillis());
+        c.expiry(timers().schedule(() -> c.finish(last, CloseReason.EXPIRED), delay, TimeUnit.MILLISECONDS));
+    }
+
+    private ScheduledThreadPoolExecutor timers() {
+        ScheduledThreadPoolExecutor e = expiries;
+        if (e == null) {
+            synchronized (this) {
+                e = expiries;
+                if (e == null) {
+                    e = new ScheduledThreadPoolExecutor(1, r -> {
+                        Thread t = new Thread(r, "sse-stream-expiry");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    // A stream that closes before its end time takes its task out of the queue with it.
+                    e.setRemoveOnCancelPolicy(true);
+                    expiries = e;
+                }
+            }
+        }
+        return e;
+    }
+
+    /** Streams waiting for their end time (for leak checks). */
+    public int scheduledEnds() {
+        ScheduledThreadPoolExecutor e = expiries;
+        return e == null ? 0 : e.getQueue().size();
     }
 
     /**
@@ -275,6 +338,11 @@ public class Hub implements ConnectionHost {
     }
 
     @Override
+    public void discarded(int events) {
+        listener.dropped(DropReason.CONNECTION_CLOSED, events);
+    }
+
+    @Override
     public void closed(Connection c, CloseReason reason, int discardedEvents) {
         if (!registry.remove(c)) {
             return;
@@ -290,6 +358,8 @@ public class Hub implements ConnectionHost {
                     c.clientId(), c.userId(), c.remoteAddress(), limits.frames(), limits.bytes(), limits.budget().limit());
             case TIMEOUT -> LOG.warnf("Stream %s (user %s, %s) closed: a write was pending longer than %s",
                     c.clientId(), c.userId(), c.remoteAddress(), settings.clientTimeout());
+            case EXPIRED -> LOG.debugf("Stream %s (user %s) ended at its end time %s (token expiry or "
+                    + "sse.auth.max-stream-lifetime) after %d events", c.clientId(), c.userId(), c.endsAt(), c.eventsSent());
             default -> LOG.debugf("Stream %s closed (%s) after %d events", c.clientId(), reason.label(),
                     c.eventsSent());
         }

@@ -362,6 +362,16 @@ public final class VertxSseChannel implements SseChannel {
         }
     }
 
+    @Override
+    public void closeConnection() {
+        close();
+        Channel ch = nettyChannel();
+        if (ch != null) {
+            // After the response's last chunk, which close() queued on the loop before this task.
+            ch.eventLoop().execute(() -> ch.close());
+        }
+    }
+
     private Channel nettyChannel() {
         if (encoder != null) {
             return encoder.channel();

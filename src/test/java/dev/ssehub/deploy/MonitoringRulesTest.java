@@ -84,11 +84,17 @@ class MonitoringRulesTest {
                 used.addAll(PromQl.selectors(r.path("expr").asText()));
             }
         }
-        // The list: backplane down, streams near sse.max-clients, slow-consumer drops, delivery lag.
+        // The list: backplane down, streams near sse.max-clients (a share of each instance's own
+        // sse.max-clients, not a fixed count), slow-consumer drops, delivery lag; and the Redis backplane's
+        // lag, latency and reconnections.
         PromQl.Matcher slow = new PromQl.Matcher("=", "slow_consumer");
         Map<String, PromQl.Matcher> needed = new java.util.LinkedHashMap<>();
         needed.put("sse_backplane_up", null);
         needed.put("sse_connections_active", null);
+        needed.put("sse_connections_max", null);
+        needed.put("sse_backplane_lag_entries", null);
+        needed.put("sse_backplane_latency_seconds_bucket", null);
+        needed.put("sse_backplane_reconnects_total", null);
         needed.put("sse_events_dropped_total", slow);
         needed.put("sse_connections_closed_total", slow);
         needed.put("sse_delivery_latency_seconds_bucket", null);

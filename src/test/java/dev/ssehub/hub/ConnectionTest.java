@@ -456,6 +456,35 @@ class ConnectionTest {
         assertEquals(1, h.tick(-1).delivered());
     }
 
+    @Test
+    void resumingBeforeAnEventTooLargeForTheReplayLogIsToldItMissedIt() throws Exception {
+        h = new TestHub(new TestHub.Settings().replayMaxBytes(2000));
+        Event before = h.tick(0).event();
+        Event big = h.publish("tick", "\"" + "x".repeat(3000) + "\"", Target.BROADCAST).event();
+        assertEquals(0, h.hub.replayBufferSize(), "the log could not keep the big event, nor the one before it");
+        assertEquals(0, h.hub.replayBytes());
+
+        TestHub.Stream missed = open(Completion.SYNC, before.id());
+        FakeChannel.eventually("stream live", () -> !missed.connection().replaying());
+        TestHub.Stream upToDate = open(Completion.SYNC, big.id());
+        FakeChannel.eventually("stream live", () -> !upToDate.connection().replaying());
+        Event live = h.tick(2).event();
+        missed.channel().awaitEvent(live.idString());
+        upToDate.channel().awaitEvent(live.idString());
+
+        List<SseClient.Frame> frames = missed.channel().frames();
+        assertEquals("connection_established", frames.get(0).event());
+        assertEquals("replay_truncated", frames.get(1).event());
+        JsonNode t = JSON.readTree(frames.get(1).data());
+        assertEquals(before.idString(), t.get("requested").asText());
+        assertTrue(t.get("oldest").isNull(), "the log holds nothing: " + t);
+        assertEquals(List.of(live.idString()), missed.channel().eventIds());
+
+        assertFalse(upToDate.channel().frames().stream().anyMatch(f -> "replay_truncated".equals(f.event())),
+                "a client that had the big event missed nothing");
+        assertEquals(List.of(live.idString()), upToDate.channel().eventIds());
+    }
+
     /** A {@code replay_truncated} frame: no id, the last event the client had, the oldest one still held. */
     private static void assertTruncated(SseClient.Frame f, Event requested, Event oldest) throws Exception {
         assertEquals("replay_truncated", f.event());

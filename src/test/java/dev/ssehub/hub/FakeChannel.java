@@ -202,6 +202,16 @@ final class FakeChannel implements SseChannel {
         });
     }
 
+    /**
+     * Completes the held write and waits until the next write started (held again if the completion mode
+     * is still HOLD): the stream had something waiting, which is now handed to that write.
+     */
+    void releaseAndAwaitNextWrite() {
+        int before = writeCount();
+        release();
+        eventually("write #" + (before + 1), () -> writeCount() == before + 1);
+    }
+
     /** Fails the held write, if any, on the loop. */
     void failPending(Throwable failure) {
         failHeld(failure);

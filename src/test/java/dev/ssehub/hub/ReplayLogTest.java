@@ -1,5 +1,6 @@
 package dev.ssehub.hub;
 
+import static dev.ssehub.hub.TestEvents.sized;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,8 +14,9 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link ReplayLog}: positions in publish order, a ring that wraps, eviction by size and by age, reads
- * that say when a cursor fell off the log, and where a resuming client starts and whether it missed events.
+ * {@link ReplayLog}: positions in publish order, a ring that wraps, eviction by size, by bytes and by age,
+ * the bytes it holds, reads bounded in events, positions scanned and bytes that say when a cursor fell off
+ * the log, and where a resuming client starts and whether it missed events.
  */
 class ReplayLogTest {
 
@@ -234,5 +236,146 @@ class ReplayLogTest {
         log.append(next, 2000);
         assertEquals(List.of(next.id()), ids(log.read(0, 10, 10, Long.MAX_VALUE, ALL).events()));
         assertEquals(4, next.position);
+    }
+
+    /** Appends events of these wire lengths, {@code 1000-0}, {@code 1000-1}, …, and returns them. */
+    private static List<Event> fillSized(ReplayLog log, int... lengths) {
+        List<Event> out = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) {
+            Event e = sized(i, lengths[i]);
+            log.append(e, 1000);
+            out.add(e);
+        }
+        return out;
+    }
+
+    private static List<EventId> held(ReplayLog log) {
+        return ids(log.read(0, Integer.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE, ALL).events());
+    }
+
+    @Test
+    void evictsTheOldestEventsByBytesOnAppend() {
+        ReplayLog log = new ReplayLog(100, HOUR, 1000, new EventId(0, 0));
+        List<Event> in = fillSized(log, 250, 250, 250, 250);
+        assertEquals(1000, log.bytes(), "exactly max-bytes is kept");
+        assertEquals(ids(in), held(log));
+
+        Event e4 = sized(4, 300);
+        log.append(e4, 1000); // 1,300: the oldest go until it fits, 1,050 is still too much
+        in.add(e4);
+        assertEquals(ids(in.subList(2, 5)), held(log));
+        assertEquals(800, log.bytes());
+        assertFalse(log.holds(1));
+        assertTrue(log.holds(2));
+
+        Event e5 = sized(5, 200);
+        log.append(e5, 1000); // 1,000: nothing goes
+        in.add(e5);
+        assertEquals(ids(in.subList(2, 6)), held(log));
+        assertEquals(1000, log.bytes());
+
+        assertTrue(log.startAfter(in.get(0).id()).truncated(), "1000-1 was evicted");
+        assertFalse(log.startAfter(in.get(1).id()).truncated(), "everything after 1000-1 is held");
+        assertEquals(2, log.startAfter(in.get(1).id()).position());
+    }
+
+    @Test
+    void anEventLargerThanMaxBytesIsEvictedAtOnceAndAClientThatNeededItIsToldSo() {
+        ReplayLog log = new ReplayLog(100, HOUR, 1000, new EventId(0, 0));
+        List<Event> in = fillSized(log, 300, 1001);
+        assertEquals(0, log.size(), "the big one and everything before it are gone");
+        assertEquals(0, log.bytes());
+        assertEquals(2, log.head());
+        assertEquals(1, in.get(1).position);
+        assertFalse(log.holds(1));
+
+        ReplayLog.Start missed = log.startAfter(in.get(0).id());
+        assertTrue(missed.truncated(), "a client that saw 1000-0 never gets 1000-1");
+        assertEquals(2, missed.position());
+        assertNull(missed.oldest());
+        assertFalse(log.startAfter(in.get(1).id()).truncated(), "a client that saw the big one missed nothing");
+
+        ReplayLog.Chunk c = log.read(1, 100, 100, Long.MAX_VALUE, ALL);
+        assertTrue(c.fellBehind(), "a cursor on the big one fell off the log");
+        assertTrue(c.events().isEmpty());
+        assertEquals(2, c.next());
+
+        Event after = sized(2, 1000);
+        log.append(after, 1000);
+        assertEquals(List.of(after.id()), held(log));
+        assertEquals(1000, log.bytes());
+    }
+
+    @Test
+    void bytesFollowTheEventsHeldThroughWrapAgeAndClear() {
+        ReplayLog log = new ReplayLog(4, 1000, Long.MAX_VALUE, new EventId(0, 0));
+        List<Event> in = new ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            Event e = TestEvents.sized(10_000 + 100 * i, 0, "t", 100 + 10 * i);
+            log.append(e, 10_000 + 100 * i);
+            in.add(e);
+            List<Event> expected = in.subList(Math.max(0, i - 3), i + 1); // the ring holds the last four
+            assertEquals(ids(expected), held(log), "after " + (i + 1) + " appends");
+            assertEquals(expected.stream().mapToLong(x -> x.wire().length()).sum(), log.bytes(),
+                    "after " + (i + 1) + " appends");
+        }
+        // Held: published at 10,700 … 11,000 (170, 180, 190 and 200 bytes).
+        log.evictExpired(11_750);
+        assertEquals(ids(in.subList(8, 11)), held(log));
+        assertEquals(180 + 190 + 200, log.bytes());
+        log.evictExpired(11_950);
+        assertEquals(200, log.bytes());
+
+        Event e = TestEvents.sized(11_960, 0, "t", 123);
+        log.append(e, 11_960);
+        assertEquals(323, log.bytes());
+        log.clear();
+        assertEquals(0, log.size());
+        assertEquals(0, log.bytes());
+        Event next = TestEvents.sized(11_970, 0, "t", 77);
+        log.append(next, 11_970);
+        assertEquals(77, log.bytes());
+        log.evictExpired(20_000);
+        assertEquals(0, log.bytes());
+    }
+
+    @Test
+    void aReadStopsBeforeMaxBytesButReturnsAtLeastOneEvent() {
+        ReplayLog log = new ReplayLog(100, HOUR, Long.MAX_VALUE, new EventId(0, 0));
+        List<Event> in = fillSized(log, 100, 200, 300, 400, 100);
+
+        ReplayLog.Chunk upTo300 = log.read(0, 100, 100, 300, ALL);
+        assertEquals(ids(in.subList(0, 2)), ids(upTo300.events()), "100 + 200 = 300 exactly");
+        assertEquals(2, upTo300.next(), "the next read starts at the event left out");
+
+        ReplayLog.Chunk one = log.read(2, 100, 100, 300, ALL);
+        assertEquals(ids(in.subList(2, 3)), ids(one.events()));
+        assertEquals(3, one.next());
+
+        ReplayLog.Chunk larger = log.read(3, 100, 100, 300, ALL);
+        assertEquals(ids(in.subList(3, 4)), ids(larger.events()), "an event over max-bytes still goes, alone");
+        assertEquals(4, larger.next());
+
+        ReplayLog.Chunk tiny = log.read(0, 100, 100, 1, ALL);
+        assertEquals(ids(in.subList(0, 1)), ids(tiny.events()));
+        assertEquals(1, tiny.next());
+
+        ReplayLog.Chunk byEvents = log.read(0, 2, 100, Long.MAX_VALUE, ALL);
+        assertEquals(ids(in.subList(0, 2)), ids(byEvents.events()), "max-events still bounds the read");
+    }
+
+    @Test
+    void onlyTheEventsReadCountTowardsMaxBytes() {
+        ReplayLog log = new ReplayLog(100, HOUR, Long.MAX_VALUE, new EventId(0, 0));
+        List<Event> in = new ArrayList<>();
+        int[] lengths = { 100, 5000, 100, 5000, 100, 5000 };
+        for (int i = 0; i < lengths.length; i++) {
+            Event e = TestEvents.sized(1000, i, i % 2 == 0 ? "a" : "b", lengths[i]);
+            log.append(e, 1000);
+            in.add(e);
+        }
+        ReplayLog.Chunk c = log.read(0, 100, 100, 250, e -> e.type().equals("a"));
+        assertEquals(List.of(in.get(0).id(), in.get(2).id()), ids(c.events()), "the skipped events weigh nothing");
+        assertEquals(4, c.next(), "stopped at the third match, which would make 300");
     }
 }

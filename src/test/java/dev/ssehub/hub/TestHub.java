@@ -185,6 +185,24 @@ final class TestHub implements AutoCloseable {
         }
     }
 
+    /** A stream for {@code userId} on topic {@code news} whose first write its client has not taken: it is behind. */
+    Stream behind(String userId) {
+        Stream s = open(new FakeChannel(FakeChannel.Completion.HOLD), userId, null, "news");
+        s.channel().awaitHeld();
+        return s;
+    }
+
+    /**
+     * A stream for {@code userId} on topic {@code news} whose first write completed and whose loop is idle:
+     * it is not behind (hold its loop with {@link FakeChannel#pause} to keep it so while publishing).
+     */
+    Stream keepingUp(String userId) {
+        Stream s = open(new FakeChannel(FakeChannel.Completion.SYNC), userId, null, "news");
+        s.channel().awaitFrames(1);
+        s.channel().settle();
+        return s;
+    }
+
     Result publish(String type, String dataJson, Target target) {
         Backplane.Published p = hub.publish(List.of(new Event.Draft(type, dataJson, target, null)))
                 .toCompletableFuture().join().get(0);
@@ -208,6 +226,7 @@ final class TestHub implements AutoCloseable {
     /** Checks every channel kept the transport contract, and stops their loops. */
     @Override
     public void close() {
+        hub.stop();
         List<FakeChannel> all;
         synchronized (channels) {
             all = new ArrayList<>(channels);

@@ -24,7 +24,7 @@ class DirectMemoryIT {
     @Test
     void aFailedAllocationClosesTheStreamItWasForAndNothingElse() throws Exception {
         try (ServiceProcess svc = ServiceProcess.start(List.of("-XX:MaxDirectMemorySize=16m"),
-                Map.of("SSE_HEARTBEAT_INTERVAL", "1s"))) {
+                ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_HEARTBEAT_INTERVAL", "1s")))) {
             svc.awaitReady(Duration.ofSeconds(60));
             SseClient healthy = SseClient.connect(svc.base() + "/api/sse/stream?topic=small", null);
             healthy.await("connection_established", Duration.ofSeconds(10));

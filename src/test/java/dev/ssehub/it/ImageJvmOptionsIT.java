@@ -87,7 +87,7 @@ class ImageJvmOptionsIT {
     void theServiceRunsWithTheImagesOptionsAndRaisesItsOpenFilesLimit() throws Exception {
         String hard = sh("ulimit -H -n").strip();
         List<String> lowSoftLimit = List.of("/bin/sh", "-c", "ulimit -S -n 256 && exec \"$@\"", "launcher");
-        try (ServiceProcess svc = ServiceProcess.start(lowSoftLimit, imageOptions(), Map.of())) {
+        try (ServiceProcess svc = ServiceProcess.start(lowSoftLimit, imageOptions(), ServiceProcess.OPEN)) {
             svc.awaitReady(Duration.ofSeconds(30));
             HttpResponse<String> metrics = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create(svc.base() + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());

@@ -49,8 +49,9 @@ class RedisBackplaneIT {
     }
 
     private ServiceProcess instance() throws Exception {
-        return ServiceProcess.start(Map.of("SSE_BACKPLANE", "redis", "QUARKUS_REDIS_HOSTS", redis.url(),
-                "SSE_HEARTBEAT_INTERVAL", "1s", "QUARKUS_REDIS_TIMEOUT", "3s", "SSE_REDIS_BLOCK", "1s"));
+        return ServiceProcess.start(ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_BACKPLANE", "redis",
+                "QUARKUS_REDIS_HOSTS", redis.url(), "SSE_HEARTBEAT_INTERVAL", "1s", "QUARKUS_REDIS_TIMEOUT", "3s",
+                "SSE_REDIS_BLOCK", "1s")));
     }
 
     @AfterAll
@@ -195,9 +196,9 @@ class RedisBackplaneIT {
     @Order(5)
     void aRedisThatLostItsDataRestartsTheHistoryAndEventsFlowAgain() throws Exception {
         try (TestRedis volatileRedis = TestRedis.start(false);
-                ServiceProcess c = ServiceProcess.start(Map.of("SSE_BACKPLANE", "redis", "QUARKUS_REDIS_HOSTS",
-                        volatileRedis.url(), "SSE_HEARTBEAT_INTERVAL", "1s", "QUARKUS_REDIS_TIMEOUT", "3s",
-                        "SSE_REDIS_BLOCK", "1s"))) {
+                ServiceProcess c = ServiceProcess.start(ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_BACKPLANE",
+                        "redis", "QUARKUS_REDIS_HOSTS", volatileRedis.url(), "SSE_HEARTBEAT_INTERVAL", "1s",
+                        "QUARKUS_REDIS_TIMEOUT", "3s", "SSE_REDIS_BLOCK", "1s")))) {
             c.awaitReady(Duration.ofSeconds(60));
             String before = publish(c, "loss", 1);
             volatileRedis.stop();

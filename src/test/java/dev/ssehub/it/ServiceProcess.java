@@ -17,6 +17,25 @@ import java.util.Map;
 final class ServiceProcess implements AutoCloseable {
 
     static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
+    /**
+     * Authentication and rate limits off, for the tests of memory, shutdown and JVM options: they open and
+     * publish in bursts from one address, and the prod profile needs a verification key otherwise (see
+     * {@link #AUTH_ON}).
+     */
+    static final Map<String, String> OPEN = Map.of("SSE_AUTH_ENABLED", "false", "SSE_CONNECT_RATE", "0",
+            "SSE_PUBLISH_RATE", "0");
+    /** The prod profile's authentication with the fixed test keys (src/test/resources/keys). */
+    static final Map<String, String> AUTH_ON = Map.of(
+            "MP_JWT_VERIFY_PUBLICKEY_LOCATION", Path.of("src", "test", "resources", "keys", "rsa-public.pem").toAbsolutePath().toString(),
+            "MP_JWT_VERIFY_ISSUER", "https://issuer.ssehub.test",
+            "MP_JWT_VERIFY_AUDIENCES", "sse-hub");
+
+    /** The two maps as one. */
+    static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new java.util.HashMap<>(a);
+        m.putAll(b);
+        return m;
+    }
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
@@ -46,10 +65,19 @@ final class ServiceProcess implements AutoCloseable {
      * lowers a limit first) with these JVM options and environment.
      */
     static ServiceProcess start(List<String> launcher, List<String> jvmOptions, Map<String, String> env) throws IOException {
+        return start(freePort(), launcher, jvmOptions, env);
+    }
+
+    /** Starts the jar on this port (a restart of an instance keeps its address, as a proxy's backend). */
+    static ServiceProcess startOn(int port, Map<String, String> env) throws IOException {
+        return start(port, List.of(), List.of(), env);
+    }
+
+    private static ServiceProcess start(int port, List<String> launcher, List<String> jvmOptions, Map<String, String> env)
+            throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run ./mvnw verify (it packages before the ITs)");
         }
-        int port = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path log = Files.createTempFile("sse-hub-", ".log");
         List<String> command = new ArrayList<>(launcher);
@@ -61,6 +89,11 @@ final class ServiceProcess implements AutoCloseable {
         pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
         pb.environment().putAll(env);
         return new ServiceProcess(pb.start(), port, log);
+    }
+
+    /** The file the process prints to. */
+    Path log() {
+        return log;
     }
 
     /** Everything the process printed so far. */

@@ -3,10 +3,12 @@ package dev.ssehub.support;
 import static io.restassured.RestAssured.given;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.specification.RequestSpecification;
 
 /** Small HTTP helpers over RestAssured for the tests. */
 public final class Api {
@@ -48,12 +50,49 @@ public final class Api {
         given().when().post("/api/sse/reset").then().statusCode(204);
     }
 
+    /** A request carrying {@code Authorization: Bearer <token>}. */
+    public static RequestSpecification as(String token) {
+        return given().header("Authorization", "Bearer " + token);
+    }
+
+    /** The dev reset with authentication on (it needs an admin token). */
+    public static void resetAs(String adminToken) {
+        as(adminToken).when().post("/api/sse/reset").then().statusCode(204);
+    }
+
+    /** Publishes with this token and expects 202; returns the answer. */
+    public static JsonPath publishAs(String token, String json) {
+        return as(token).contentType(ContentType.JSON).body(json).when().post("/api/sse/events")
+                .then().statusCode(202).extract().jsonPath();
+    }
+
+    /** Opens a stream with this token in the Authorization header and waits for its first frame. */
+    public static Opened openAs(String token, String query) {
+        return open(query, null, Map.of("Authorization", "Bearer " + token));
+    }
+
+    /** Opens a stream with these headers and waits for its first frame. */
+    public static Opened open(String query, String lastEventId, Map<String, String> headers) {
+        SseClient c = SseClient.connect(stream(query), lastEventId, headers);
+        if (c.status() != 200) {
+            c.close();
+            throw new AssertionError("stream refused with " + c.status());
+        }
+        SseClient.Frame f = c.await("connection_established", Duration.ofSeconds(5));
+        return new Opened(c, JsonPath.from(f.data()).getString("clientId"), JsonPath.from(f.data()));
+    }
+
     public static JsonPath stats() {
         return given().when().get("/api/sse/stats").then().statusCode(200).extract().jsonPath();
     }
 
     public static int activeConnections() {
         return stats().getInt("activeConnections");
+    }
+
+    /** Open streams, asked with this token (authentication on). */
+    public static int activeConnections(String token) {
+        return as(token).when().get("/api/sse/stats").then().statusCode(200).extract().jsonPath().getInt("activeConnections");
     }
 
     /** Polls until the condition holds or fails after the timeout. */
@@ -81,10 +120,11 @@ public final class Api {
     public static Opened open(String query) {
         SseClient c = SseClient.connect(stream(query));
         SseClient.Frame f = c.await("connection_established", Duration.ofSeconds(5));
-        return new Opened(c, JsonPath.from(f.data()).getString("clientId"));
+        return new Opened(c, JsonPath.from(f.data()).getString("clientId"), JsonPath.from(f.data()));
     }
 
-    public record Opened(SseClient client, String clientId) implements AutoCloseable {
+    /** An open stream, its client id and the data of its {@code connection_established} frame. */
+    public record Opened(SseClient client, String clientId, JsonPath established) implements AutoCloseable {
         @Override
         public void close() {
             client.close();

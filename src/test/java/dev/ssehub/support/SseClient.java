@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -74,10 +75,20 @@ public final class SseClient implements AutoCloseable {
 
     /** Connects with the given client (another HTTP version, TLS). */
     public static SseClient connect(HttpClient http, String url, String lastEventId) {
+        return connect(http, url, lastEventId, Map.of());
+    }
+
+    /** Connects with extra request headers (Authorization, Cookie). */
+    public static SseClient connect(String url, String lastEventId, Map<String, String> headers) {
+        return connect(HTTP, url, lastEventId, headers);
+    }
+
+    public static SseClient connect(HttpClient http, String url, String lastEventId, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET();
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);
         }
+        headers.forEach(b::header);
         HttpResponse<Stream<String>> r = send(http, b.build(), HttpResponse.BodyHandlers.ofLines());
         return new SseClient(r, r.body(), r.body());
     }
