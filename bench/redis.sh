@@ -293,8 +293,8 @@ batch_body() {
 }
 
 # kind: warmup | single | batch | single-32 (32 connections: more publishes in flight than the Redis client's
-# default pool takes, 6 connections + 24 waiting) | single-3-instances (as single, with two more instances
-# tailing the stream)
+# own defaults take, 6 connections + 24 waiting; the service sets 16 + 1,024) | single-3-instances (as single,
+# with two more instances tailing the stream)
 capacity_publish() { # backplane kind round
     local backplane=$1 kind=$2 round=$3 n_single=20000 n_batch=1000
     [ "$QUICK" = 1 ] && n_single=2000 n_batch=100

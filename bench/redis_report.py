@@ -6,7 +6,8 @@
 Fan-out: per scenario, the median over rounds and the range (min..max); then, per round, the ratio of
 each Redis scenario to the memory scenario of the same round and kind (burst or paced), so a slow
 moment of the shared machine affects both sides of a ratio alike. Capacity: publishes/s accepted by one
-instance on Redis with no streams, and the CPU of redis-server and of the hub meanwhile.
+instance on Redis with no streams, and the CPU of redis-server and of the hub meanwhile; then each Redis run
+over the memory run just before it.
 """
 import json
 import statistics
@@ -58,8 +59,8 @@ WHAT = {"memory": "memory, 2 instances, a publisher each", "redis": "Redis (no p
 
 
 def fanout_table(rows):
-    out = ["| scenario | runs | deliveries/s | p50 ms | p99 ms | max ms | complete | CPU s hub A / hub B / redis |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| scenario | runs | deliveries/s | p50 ms | p99 ms | max ms | publishing s | complete | CPU s hub A / hub B / redis |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for scen in FANOUT:
         rs = [r for r in rows if r["scenario"] == scen]
         if not rs:
@@ -72,10 +73,10 @@ def fanout_table(rows):
         cpu = lambda k: med([r["cpu_s"].get(k) for r in rs])
         cpus = " / ".join("–" if cpu(k) is None else "%.1f" % cpu(k) for k in ("hub_a", "hub_b", "redis"))
         complete = sum(1 for r in rs if r.get("complete"))
-        out.append("| %s | %d | %s | %s | %s | %s | %d of %d | %s |" % (
+        out.append("| %s | %d | %s | %s | %s | %s | %s | %d of %d | %s |" % (
             name, len(rs), rng([r["deliveries_per_sec"] for r in rs], n0), rng([r["lat_ms"]["p50"] for r in rs], ms),
-            rng([r["lat_ms"]["p99"] for r in rs], ms), rng([r["lat_ms"]["max"] for r in rs], ms), complete, len(rs),
-            cpus))
+            rng([r["lat_ms"]["p99"] for r in rs], ms), rng([r["lat_ms"]["max"] for r in rs], ms),
+            rng([r["publish_seconds"] for r in rs], lambda x: "%.1f" % x), complete, len(rs), cpus))
     return "\n".join(out)
 
 
@@ -106,7 +107,7 @@ def capacity_table(rows):
              "capacity-memory-batch": "memory backplane: batches of 50 events, 8 connections",
              "capacity-redis-single": "Redis backplane: single-event publishes, 8 connections",
              "capacity-redis-batch": "Redis backplane: batches of 50 events, 8 connections",
-             "capacity-redis-single-32": "Redis backplane: single-event publishes, 32 connections (default pool)",
+             "capacity-redis-single-32": "Redis backplane: single-event publishes, 32 connections",
              "capacity-redis-single-3-instances": "Redis backplane: single-event publishes, 8 connections, 3 instances tailing",
              "capacity-script-alone": "the publish script alone against Redis (redis-benchmark, 16 × 16 pipelined)"}
     for scen, name in names.items():
@@ -123,6 +124,29 @@ def capacity_table(rows):
                 rng(refused, n0), n0(rs[0].get("requests") or 0)),
             rng([r.get("cpu_frac", {}).get("hub") for r in rs], lambda x: "%.2f" % x),
             rng([r.get("cpu_frac", {}).get("redis") for r in rs], lambda x: "%.2f" % x), rng(us, lambda x: "%.1f" % x)))
+    return "\n".join(out)
+
+
+def capacity_ratio_table(rows):
+    """Each Redis capacity run over the memory run of the same kind just before it (the same run_capacity call)."""
+    pairs = {"single": [], "batch": []}
+    last = {}
+    for r in rows:  # in file order
+        for kind in pairs:
+            if r["scenario"] == "capacity-memory-" + kind:
+                last[kind] = r
+            elif r["scenario"] == "capacity-redis-" + kind and kind in last:
+                pairs[kind].append((last.pop(kind), r))
+    out = ["| ratio (same run) | runs | events/s accepted | hub CPU per event |", "|---|---|---|---|"]
+    per = lambda r: r["cpu_frac"]["hub"] / r["events_per_sec"] if r.get("events_per_sec") else None
+    for kind, name in (("single", "Redis / memory, single-event publishes, 8 connections"),
+                       ("batch", "Redis / memory, batches of 50, 8 connections")):
+        ps = pairs[kind]
+        if not ps:
+            continue
+        out.append("| %s | %d | %s | %s |" % (
+            name, len(ps), rng([o["events_per_sec"] / m["events_per_sec"] for m, o in ps if m.get("events_per_sec")], ratio),
+            rng([per(o) / per(m) for m, o in ps if per(m) and per(o)], ratio)))
     return "\n".join(out)
 
 
@@ -147,6 +171,8 @@ def main():
     cap = [r for r in rows if r["scenario"].startswith("capacity")]
     if cap:
         print(capacity_table(cap))
+        print()
+        print(capacity_ratio_table(cap))
 
 
 if __name__ == "__main__":
