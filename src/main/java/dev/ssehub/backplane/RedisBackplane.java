@@ -213,20 +213,32 @@ public final class RedisBackplane implements Backplane {
         synced = true;
         epoch = current;
         cursor = "0-0";
-        receiver.restart(historyStart(current));
-        if (!first) {
-            LOG.warnf("Redis backplane: the stream's history restarted (Redis lost its data, or it was reset); "
-                    + "clients resuming from before %s are told they missed events", historyStart(current));
-        }
-        if (!first || current == null || historySize == 0) {
+        if (!first || current == null) {
+            receiver.restart(historyStart(current));
+            if (!first) {
+                LOG.warnf("Redis backplane: the stream's history restarted (Redis lost its data, or it was reset); "
+                        + "clients resuming from before %s are told they missed events", historyStart(current));
+            }
             return Future.succeededFuture();
         }
-        return conn.send(Request.cmd(Command.XREVRANGE).arg(streamKey).arg("+").arg("-").arg("COUNT").arg(historySize))
+        // One entry more than this instance keeps: if the stream holds it, the history served here starts
+        // after it (not when the stream was created), so a client that resumes from an older id is told it
+        // may have missed events, as it is on an instance whose replay log evicted them.
+        return conn.send(Request.cmd(Command.XREVRANGE).arg(streamKey).arg("+").arg("-").arg("COUNT").arg(historySize + 1))
                 .map(r -> {
                     List<Response> entries = new ArrayList<>();
                     for (Response entry : r) {
                         entries.add(entry);
                     }
+                    if (!entries.isEmpty()) {
+                        cursor = entries.get(0).get(0).toString(); // the tail continues after the newest entry
+                    }
+                    EventId start = historyStart(current);
+                    if (entries.size() > historySize) {
+                        EventId older = EventId.parse(entries.remove(historySize).get(0).toString());
+                        start = new EventId(older.millis(), older.sequence() + 1);
+                    }
+                    receiver.restart(start);
                     Collections.reverse(entries);
                     for (Response entry : entries) {
                         Event e = event(entry);

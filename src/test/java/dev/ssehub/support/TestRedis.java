@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 
 import redis.embedded.RedisServer;
 
@@ -54,6 +55,23 @@ public final class TestRedis implements AutoCloseable {
 
     public void stop() throws IOException {
         server.stop();
+    }
+
+    /**
+     * Deletes what the stopped server persisted, so that the next {@link #start} comes back empty, as a Redis
+     * without persistence does after a restart.
+     */
+    public void deleteData() throws IOException {
+        if (server != null && server.isActive()) {
+            throw new IllegalStateException("stop the server first");
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir)) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     public int port() {
