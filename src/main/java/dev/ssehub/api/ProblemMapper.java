@@ -61,12 +61,19 @@ public class ProblemMapper {
         return b.build();
     }
 
-    /** The backplane cannot accept events (Redis unreachable): nothing was published; retry later. */
+    /**
+     * The backplane cannot accept events (Redis unreachable): nothing was published, retry later; or it did
+     * not confirm them (a timeout): they may be published, and a retry with the same ids publishes each once.
+     */
     @ServerExceptionMapper
     public Response unavailable(Backplane.UnavailableException e) {
+        String detail = e.outcomeUnknown()
+                ? "Events not confirmed: " + e.getMessage() + "; they may still be published. Retry later with the "
+                        + "same id on each event: an id already published is answered as a duplicate, not published again"
+                : "Events cannot be accepted now: " + e.getMessage() + "; nothing was published, retry later";
         return Response.status(503)
                 .entity(encode(new Problem("urn:ssehub:problem:backplane-unavailable", "Backplane unavailable", 503,
-                        "Events cannot be accepted now: " + e.getMessage() + "; nothing was published, retry later")))
+                        detail)))
                 .type(PROBLEM_JSON).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds()).build();
     }
 

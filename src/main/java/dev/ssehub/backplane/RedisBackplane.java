@@ -128,6 +128,8 @@ public final class RedisBackplane implements Backplane {
     private volatile long downSinceMillis = System.currentTimeMillis();
     private volatile long lag;
     private volatile boolean lagWarned;
+    private static final long POOL_WARN_EVERY = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+    private volatile long lastPoolWarn = System.nanoTime() - POOL_WARN_EVERY;
     private volatile boolean stopped;
     private volatile boolean resyncRequested;
     private long lagTimer = -1;
@@ -417,13 +419,24 @@ public final class RedisBackplane implements Backplane {
                 if (why.contains("max wait queue")) {
                     // Every pooled connection is busy and the queue for one is full: this instance is
                     // overloaded, Redis itself is fine. Refuse this request only.
+                    long now = System.nanoTime();
+                    if (now - lastPoolWarn > POOL_WARN_EVERY) {
+                        lastPoolWarn = now;
+                        LOG.warnf("Redis backplane: publish refused with 503, every pooled Redis connection is busy and "
+                                + "the queue for one is full (%s; raise quarkus.redis.max-pool-size or "
+                                + "quarkus.redis.max-pool-waiting); logged at most once a minute", why);
+                    }
                     out.completeExceptionally(new UnavailableException("this instance has too many Redis commands "
                             + "in flight (quarkus.redis.max-pool-size, quarkus.redis.max-pool-waiting)", ar.cause()));
                     return;
                 }
                 markDown("publishing failed: " + why);
-                out.completeExceptionally(new UnavailableException("Redis did not accept the events (" + why + ")",
-                        ar.cause()));
+                // Refused before sending (no connection) means nothing reached Redis; anything else (a timeout,
+                // a connection lost in flight) may have reached it and run.
+                boolean unknown = !(ar.cause() instanceof java.net.ConnectException);
+                out.completeExceptionally(new UnavailableException(unknown
+                        ? "Redis did not confirm the events (" + why + ")"
+                        : "Redis did not accept the events (" + why + ")", ar.cause(), unknown));
                 return;
             }
             markUp();

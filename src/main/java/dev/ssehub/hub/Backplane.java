@@ -14,7 +14,7 @@ import java.util.concurrent.CompletionStage;
  * <p><b>Publishing</b> is asynchronous: {@link #publish} returns at once, holds no lock of the hub, and
  * completes when the backplane has accepted the events (numbered them, in the order given, after every
  * event it accepted before) or refused them. A refusal is a {@link UnavailableException}: nothing of the
- * request was accepted and no stream anywhere receives it. An idempotency key seen within the window
+ * request was accepted and no stream anywhere receives it, unless it says its outcome is unknown. An idempotency key seen within the window
  * publishes nothing and answers the earlier event.
  *
  * <p><b>Delivery</b>: from {@link #start} on, every event accepted anywhere in the cluster is handed to
@@ -55,10 +55,26 @@ public interface Backplane {
     record Published(EventId id, String type, Instant timestamp, int delivered, boolean duplicate) {
     }
 
-    /** The backplane cannot accept events now; nothing of the request was accepted. */
+    /**
+     * The backplane cannot accept events now. Usually nothing of the request was accepted; when the
+     * backplane failed to answer after the request may have reached it (a timeout, a connection lost in
+     * flight), {@link #outcomeUnknown} says so: the events may still be published, and a retry with the
+     * same idempotency keys publishes each at most once.
+     */
     final class UnavailableException extends RuntimeException {
+        private final boolean outcomeUnknown;
+
         public UnavailableException(String message, Throwable cause) {
+            this(message, cause, false);
+        }
+
+        public UnavailableException(String message, Throwable cause, boolean outcomeUnknown) {
             super(message, cause, false, false);
+            this.outcomeUnknown = outcomeUnknown;
+        }
+
+        public boolean outcomeUnknown() {
+            return outcomeUnknown;
         }
     }
 

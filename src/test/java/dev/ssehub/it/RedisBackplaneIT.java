@@ -130,7 +130,8 @@ class RedisBackplaneIT {
         SseClient onA = open(a, topic, null);
         SseClient onB = open(b, topic, null);
         Map<String, String> accepted = new LinkedHashMap<>(); // data → id
-        Set<String> refused = ConcurrentHashMap.newKeySet();
+        Set<String> refused = ConcurrentHashMap.newKeySet(); // 503 "nothing was published"
+        Set<String> unconfirmed = ConcurrentHashMap.newKeySet(); // 503 "may still be published"
         AtomicBoolean downSeenA = new AtomicBoolean();
         AtomicBoolean downSeenB = new AtomicBoolean();
         AtomicBoolean publishing = new AtomicBoolean(true);
@@ -163,14 +164,21 @@ class RedisBackplaneIT {
                 assertEquals(503, r.statusCode(), r.body());
                 assertTrue(r.headers().firstValue("Retry-After").isPresent(), "503 with Retry-After");
                 assertTrue(r.body().contains("\"status\":503"), "problem+json: " + r.body());
-                refused.add(data);
+                // A request cut in flight (Redis killed while it ran) may have been published: the answer says
+                // so, and only then may the event still reach a client.
+                if (r.body().contains("they may still be published")) {
+                    unconfirmed.add(data);
+                } else {
+                    assertTrue(r.body().contains("nothing was published"), r.body());
+                    refused.add(data);
+                }
             }
             sleep(20); // 50 publishes a second
         }
         publishing.set(false);
         probe.join();
         assertTrue(stopped && restarted);
-        assertFalse(refused.isEmpty(), "publishing was refused during the outage");
+        assertFalse(refused.isEmpty(), "publishing was refused during the outage, saying nothing was published");
         assertTrue(downSeenA.get() && downSeenB.get(), "readiness was DOWN on both instances during the outage");
         a.awaitReady(Duration.ofSeconds(30));
         b.awaitReady(Duration.ofSeconds(30));
@@ -178,18 +186,23 @@ class RedisBackplaneIT {
         List<String> expected = new ArrayList<>(accepted.values());
         for (SseClient c : List.of(onA, onB)) {
             List<SseClient.Frame> got = new ArrayList<>();
+            List<SseClient.Frame> all = new ArrayList<>();
             while (got.size() < expected.size()) {
-                got.add(c.await("t", Duration.ofSeconds(20)));
+                SseClient.Frame f = c.await("t", Duration.ofSeconds(20));
+                all.add(f);
+                if (!unconfirmed.contains(f.data())) {
+                    got.add(f);
+                }
             }
             assertEquals(expected, got.stream().map(SseClient.Frame::id).toList(),
                     "every accepted event once, in order, after the outage");
-            List<SseClient.Frame> extra = c.drainEvents(Duration.ofSeconds(1));
-            assertTrue(extra.stream().noneMatch(f -> refused.contains(f.data())), "a refused event reached a client");
+            all.addAll(c.drainEvents(Duration.ofSeconds(1)));
+            assertTrue(all.stream().noneMatch(f -> refused.contains(f.data())), "a refused event reached a client");
             assertFalse(c.ended(), "the stream stayed open through the outage");
             c.close();
         }
-        System.out.printf("RedisBackplaneIT outage: %d accepted, %d refused (503) during a 5 s Redis stop%n",
-                accepted.size(), refused.size());
+        System.out.printf("RedisBackplaneIT outage: %d accepted, %d refused (503), %d unconfirmed (503, cut in "
+                + "flight) during a 5 s Redis stop%n", accepted.size(), refused.size(), unconfirmed.size());
     }
 
     @Test
