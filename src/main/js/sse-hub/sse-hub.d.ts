@@ -96,6 +96,12 @@ export interface SseHubOptions {
    * JWT); the token travels in `Authorization: Bearer`, never in a URL.
    */
   getToken?: () => string | Promise<string>;
+  /**
+   * 'eventsource' (the default without getToken) or 'fetch' (always with getToken). EventSource dispatches by
+   * event name, so on it a '*' handler sees only the types that have a handler or are listed in `types`;
+   * the fetch transport sees every event, and comment heartbeats too.
+   */
+  transport?: 'eventsource' | 'fetch';
   /** EventSource transport: the `access_token` query parameter (in the URL: use short-lived tokens). */
   accessToken?: string | (() => string | Promise<string>);
   /** Send cookies across origins (EventSource `withCredentials`, fetch `credentials: 'include'`). */

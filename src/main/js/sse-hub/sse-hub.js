@@ -30,7 +30,12 @@ export class SseHubClient {
   /** @param {import('./sse-hub').SseHubOptions} [options] */
   constructor(options = {}) {
     this.options = { ...DEFAULTS, ...options };
-    this.transport = typeof this.options.getToken === 'function' ? 'fetch' : 'eventsource';
+    const hasGetToken = typeof this.options.getToken === 'function';
+    if (hasGetToken && this.options.transport === 'eventsource') {
+      throw new TypeError('getToken needs the fetch transport: EventSource cannot send an Authorization header');
+    }
+    /** 'fetch' with getToken() or when asked for; else the browser's EventSource. */
+    this.transport = hasGetToken ? 'fetch' : this.options.transport || 'eventsource';
     /** @type {string} */
     this.state = State.CLOSED;
     /** The id of the last event delivered to the application (what the next connection resumes from). */
@@ -167,9 +172,10 @@ export class SseHubClient {
 
   // The fetch transport: Authorization header, Last-Event-ID header, renewal before exp.
   async _connectFetch(gen, readyToken) {
-    let token;
+    let token = null;
     try {
-      token = readyToken !== undefined ? readyToken : await this._token();
+      if (readyToken !== undefined) token = readyToken;
+      else if (this.options.getToken) token = await this._token();
     } catch (e) {
       if (gen === this._gen) this._failed(gen, { reason: 'token', error: e });
       return;
@@ -264,7 +270,9 @@ export class SseHubClient {
     const listener = (e) => {
       if (gen !== this._gen) return;
       this._alive(gen, e.type === 'heartbeat');
-      this._frame(gen, { event: e.type, data: e.data, id: e.lastEventId || null, hasId: !!e.lastEventId });
+      // MessageEvent.lastEventId is the stream's last id so far, not this frame's: control frames carry none.
+      const id = CONTROL_EVENTS.includes(e.type) ? null : e.lastEventId || null;
+      this._frame(gen, { event: e.type, data: e.data, id, hasId: id !== null });
     };
     for (const t of types) es.addEventListener(t, listener);
     es.onmessage = listener; // events without an `event:` line (the service sends none)
