@@ -10,6 +10,17 @@ const maxClients = Number(maxClientsArg);
 await run(120_000, async (browser) => {
   const page = await browser.newPage();
   page.on('pageerror', (e) => out({ kind: 'pageerror', error: String(e) }));
+  // What the browser did on the network, as measured here: the EventSource's requests and the client's
+  // status probes (fetch), with the probes' answers.
+  const net = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/sse/stream')) net.push({ phase: 'request', type: r.resourceType(), at: Date.now() });
+  });
+  page.on('response', (r) => {
+    if (r.url().includes('/api/sse/stream')) {
+      net.push({ phase: 'response', type: r.request().resourceType(), status: r.status(), at: Date.now() });
+    }
+  });
   await page.goto(base + '/q/health/live');
   await page.evaluate(async () => {
     const { connect } = await import('/sse-hub.js');
@@ -68,6 +79,7 @@ await run(120_000, async (browser) => {
     seen: await seen(),
     attempts: await page.evaluate(() => window.attempts),
     refusedWhileFull,
+    net,
     states: await page.evaluate(() => window.states),
     transport: await page.evaluate(() => window.client.transport),
     lastEventId: await page.evaluate(() => window.client.lastEventId),

@@ -82,6 +82,22 @@ class ClientLibraryBrowserTest {
             jitter.add(delay - floor);
         }
         assertTrue(jitter.size() > 1, "the delays are jittered: " + refused);
+        // On the network, as the browser did it: after a probe learned "503, Retry-After: 1", the next
+        // EventSource request came no earlier than a second later (50 ms for the two clocks' readings).
+        long lastRefusal = -1;
+        int checked = 0;
+        for (JsonNode n : r.path("net")) {
+            boolean probe = "fetch".equals(n.path("type").asText());
+            if (probe && "response".equals(n.path("phase").asText()) && n.path("status").asInt() == 503) {
+                lastRefusal = n.path("at").asLong();
+            } else if (!probe && "request".equals(n.path("phase").asText()) && lastRefusal >= 0) {
+                long gap = n.path("at").asLong() - lastRefusal;
+                assertTrue(gap >= 950, "an EventSource request " + gap + " ms after a 503 with Retry-After 1: " + r.path("net"));
+                lastRefusal = -1;
+                checked++;
+            }
+        }
+        assertTrue(checked >= 3, "retries measured on the network: " + checked + " in " + r.path("net"));
         List<String> states = BrowserScript.strings(r.path("states"));
         assertEquals("open", states.get(states.size() - 1), "open again: " + states);
         assertTrue(states.contains("reconnecting"), "it reported reconnecting: " + states);
