@@ -1,5 +1,13 @@
 package dev.ssehub.api;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import static dev.ssehub.hub.Subscription.sorted;
 
 import java.util.ArrayList;
@@ -38,6 +46,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 @Path("/api/sse/connections")
 public class ConnectionsResource {
 
+    private static final String CLIENT_ID = "The stream's client id (from `connection_established` or the list).";
     private static final Set<String> SUBSCRIPTION_FIELDS = Set.of("add", "remove", "types");
 
     @Inject
@@ -70,7 +79,24 @@ public class ConnectionsResource {
     /** Oldest first; {@code userId} and {@code topic} filter, {@code limit} (1–1000, default 100) and {@code offset} page. */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Page list(@RestQuery String userId, @RestQuery String topic, @RestQuery String limit,
+    @Tag(name = "management")
+    @Operation(operationId = "listConnections", summary = "List the open streams of this instance", description =
+            "Oldest first (by `connectedAt`, then `clientId`); filters combine with AND. Without `sse-admin`: only "
+                    + "with `userId` set to the caller's own user.")
+    @APIResponse(responseCode = "200", description = "One page of streams.",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Page.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    public Page list(
+            @Parameter(description = "Only streams of this user.", schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.NAME_PATTERN))
+            @RestQuery String userId,
+            @Parameter(description = "Only streams subscribed to this topic.",
+                    schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.NAME_PATTERN)) @RestQuery String topic,
+            @Parameter(schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000", defaultValue = "100"))
+            @RestQuery String limit,
+            @Parameter(schema = @Schema(type = SchemaType.INTEGER, minimum = "0", defaultValue = "0"))
             @RestQuery String offset) {
         String user = Requests.optionalName(userId, "userId");
         Caller caller = access.caller();
@@ -97,7 +123,15 @@ public class ConnectionsResource {
 
     @DELETE
     @Path("/{clientId}")
-    public Response close(@RestPath String clientId) {
+    @Tag(name = "management")
+    @Operation(operationId = "closeConnection", summary = "Close one stream", description = "Ends the stream. A "
+            + "browser's EventSource reconnects on its own (with a new client id) and resumes from its last event id.")
+    @APIResponse(responseCode = "204", description = "Closed.")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    public Response close(@Parameter(description = CLIENT_ID) @RestPath String clientId) {
         Connection c = find(clientId);
         access.manage(c);
         c.close(CloseReason.ADMIN);
@@ -109,7 +143,21 @@ public class ConnectionsResource {
     @Path("/{clientId}/subscriptions")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public Subscriptions subscriptions(@RestPath String clientId, String body) {
+    @Tag(name = "management")
+    @Operation(operationId = "changeSubscriptions", summary = "Change a stream's topics and type filter", description =
+            "Removes the `remove` topics, then adds the `add` topics; `types`, when present and not null, replaces the "
+                    + "type filter (`[]`: all types). Applies from the next published event. At most 64 topics.")
+    @APIResponse(responseCode = "200", description = "The stream's topics and types now.",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Subscriptions.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    public Subscriptions subscriptions(@Parameter(description = CLIENT_ID) @RestPath String clientId,
+            @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+                    schema = @Schema(implementation = ApiDescription.SubscriptionChange.class))) String body) {
         Connection c = find(clientId);
         Caller caller = access.manage(c);
         JsonNode node = Requests.parse(mapper, body);

@@ -1,5 +1,10 @@
 package dev.ssehub.api;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -38,6 +43,16 @@ public class DevResource {
     @POST
     @Path("/test-event")
     @Produces(MediaType.APPLICATION_JSON)
+    @Tag(name = "development")
+    @Operation(operationId = "testEvent", summary = "Broadcast a generic_event (development only)", description =
+            "Broadcasts `{\"message\":\"test event\",\"sentAt\":\"<ISO-8601>\"}` as a `generic_event`. Only with "
+                    + "`sse.dev-endpoints=true` (dev and test profiles; `sse-admin` with authentication on), else 404.")
+    @APIResponse(responseCode = "202", description = "Published.", content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = EventsResource.Published.class)))
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "404", ref = "DevEndpointsOff")
+    @APIResponse(responseCode = "500", ref = "InternalError")
     public CompletionStage<Response> testEvent() {
         enabled();
         String data = "{\"message\":\"test event\",\"sentAt\":\"" + Instant.now() + "\"}";
@@ -48,6 +63,15 @@ public class DevResource {
     /** Closes every stream and clears the replay log and the statistics. */
     @POST
     @Path("/reset")
+    @Tag(name = "development")
+    @Operation(operationId = "reset", summary = "Close every stream, clear the replay log and the statistics "
+            + "(development only)", description = "Also forgets idempotency keys. Only with `sse.dev-endpoints=true`, "
+                    + "else 404.")
+    @APIResponse(responseCode = "204", description = "Done.")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "404", ref = "DevEndpointsOff")
+    @APIResponse(responseCode = "500", ref = "InternalError")
     public CompletionStage<Response> reset() {
         enabled();
         return hub.reset().thenApply(closed -> {

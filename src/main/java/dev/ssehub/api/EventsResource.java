@@ -1,5 +1,12 @@
 package dev.ssehub.api;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +57,15 @@ public class EventsResource {
     /** The answer to a publish: the id on the wire, the connections it was queued to, and when. */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Published(String id, String type, int delivered, String timestamp, Boolean duplicate) {
+    @Schema(name = "Published", requiredProperties = { "id", "type", "delivered", "timestamp" })
+    public record Published(
+            @Schema(pattern = ApiDescription.ID_PATTERN, description = "The event id on the wire (`id:` line).") String id,
+            @Schema(pattern = ApiDescription.TYPE_PATTERN) String type,
+            @Schema(minimum = "0", description = "Streams of this instance the event was queued to (after target and "
+                    + "type filters); 0 for a duplicate.") int delivered,
+            @Schema(format = "date-time", description = "When the event was published (ISO-8601, UTC).") String timestamp,
+            @Schema(description = "Present (true) only for a repeated idempotency key; the fields are then the "
+                    + "earlier event's.") Boolean duplicate) {
         static Published of(Backplane.Published p) {
             return new Published(p.id().toString(), p.type(), p.delivered(), p.timestamp().toString(),
                     p.duplicate() ? Boolean.TRUE : null);
@@ -63,7 +78,23 @@ public class EventsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public CompletionStage<Response> publish(String body) {
+    @Tag(name = "publish")
+    @Operation(operationId = "publishEvent", summary = "Publish one event", description = "Queues the event to every "
+            + "matching stream of this instance and appends it to the replay log. With an `id` (idempotency key) still "
+            + "in the replay window, nothing is published and the answer is the earlier event with `delivered: 0` and "
+            + "`duplicate: true`. Needs `sse-publisher` with authentication on.")
+    @APIResponse(responseCode = "202", description = "Published (or a duplicate of an earlier publish).",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Published.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "413", ref = "EventTooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
+    @APIResponse(responseCode = "429", ref = "RateLimited")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    @APIResponse(responseCode = "503", ref = "BackplaneUnavailable")
+    public CompletionStage<Response> publish(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ApiDescription.EventRequest.class))) String body) {
         Caller caller = access.publisher();
         Event.Draft draft = Requests.draft(mapper, Requests.parse(mapper, body), "", config.maxEventBytes());
         allow(caller, 1);
@@ -76,7 +107,24 @@ public class EventsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public CompletionStage<Response> batch(String body) {
+    @Tag(name = "publish")
+    @Operation(operationId = "publishBatch", summary = "Publish several events, in order", description = "The whole "
+            + "batch is validated first: if any entry is invalid nothing is published and the error names the entry "
+            + "(`[3].type`). Then the events are published in array order; the answer holds one result per entry.")
+    @APIResponse(responseCode = "202", description = "One result per event, in request order.",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(type = SchemaType.ARRAY,
+                    maxItems = MAX_BATCH, implementation = Published.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "413", ref = "EventTooLarge")
+    @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
+    @APIResponse(responseCode = "429", ref = "RateLimited")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    @APIResponse(responseCode = "503", ref = "BackplaneUnavailable")
+    public CompletionStage<Response> batch(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(type = SchemaType.ARRAY, maxItems = MAX_BATCH,
+                    implementation = ApiDescription.EventRequest.class))) String body) {
         Caller caller = access.publisher();
         JsonNode node = Requests.parse(mapper, body);
         if (!node.isArray()) {

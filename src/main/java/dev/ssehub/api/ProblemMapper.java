@@ -7,6 +7,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -16,20 +17,25 @@ import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.Backplane;
 import dev.ssehub.observability.SseMetrics;
 import dev.ssehub.security.AuthRefused;
+import dev.ssehub.security.Caller;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
+import io.vertx.ext.web.RoutingContext;
 
 /** Turns every error into an {@code application/problem+json} body with the right status. */
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    /** Refused publish requests, at INFO with the publisher's identity as MDC fields (see {@link #logRefusal}). */
+    static final Logger PUBLISH_LOG = Logger.getLogger("dev.ssehub.publish");
     public static final String PROBLEM_JSON = "application/problem+json";
 
-    /** The answer for "/" and every other path the service does not serve: where to go instead. */
-    static final String NO_SUCH_PATH = "Nothing is served at this path. Open a stream with GET /api/sse/stream, "
-            + "publish with POST /api/sse/events; every endpoint is described at /openapi.yaml and in "
+    /** The answer for every path the service does not serve: where to go instead. */
+    static final String NO_SUCH_PATH = "Nothing is served at this path. The demo page is at /. Open a stream with GET /api/sse/stream, "
+            + "publish with POST /api/sse/events; every endpoint is described at /q/openapi and in "
             + "docs/sse_api_usage.md of the SSE Hub repository.";
 
     @Inject
@@ -38,6 +44,8 @@ public class ProblemMapper {
     SseConfig config;
     @Inject
     SseMetrics metrics;
+    @Inject
+    CurrentVertxRequest current;
 
     private int retryAfterSeconds() {
         return (int) Math.max(1, config.retry().toSeconds());
@@ -49,6 +57,11 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
+        logRefusal(e.status(), e.type(), e.getMessage());
+        return problem(e);
+    }
+
+    private Response problem(ApiException e) {
         Response.ResponseBuilder b = Response.status(e.status())
                 .entity(encode(new Problem(e.type(), e.title(), e.status(), e.getMessage())))
                 .type(PROBLEM_JSON);
@@ -71,6 +84,7 @@ public class ProblemMapper {
                 ? "Events not confirmed: " + e.getMessage() + "; they may still be published. Retry later with the "
                         + "same id on each event: an id already published is answered as a duplicate, not published again"
                 : "Events cannot be accepted now: " + e.getMessage() + "; nothing was published, retry later";
+        logRefusal(503, "urn:ssehub:problem:backplane-unavailable", "the backplane cannot accept events");
         return Response.status(503)
                 .entity(encode(new Problem("urn:ssehub:problem:backplane-unavailable", "Backplane unavailable", 503,
                         detail)))
@@ -121,6 +135,7 @@ public class ProblemMapper {
         Response.ResponseBuilder b = Response.status(status)
                 .entity(encode(new Problem("urn:ssehub:problem:" + slug, title, status, e.getMessage())))
                 .type(PROBLEM_JSON);
+        logRefusal(status, "urn:ssehub:problem:" + slug, String.valueOf(e.getMessage()));
         Object allow = e.getResponse().getHeaders().getFirst(HttpHeaders.ALLOW);
         if (allow != null) {
             b.header(HttpHeaders.ALLOW, allow);
@@ -135,6 +150,39 @@ public class ProblemMapper {
                 .entity(encode(new Problem("urn:ssehub:problem:internal-error", "Internal error", 500,
                         "The service failed to handle the request; see its log")))
                 .type(PROBLEM_JSON).build();
+    }
+
+    /**
+     * A refused publish ({@code POST /api/sse/events}, {@code /batch}) is logged at INFO in the category
+     * {@code dev.ssehub.publish} with the MDC fields {@code event} ("publish_refused"), {@code userId} (the
+     * token's user, if the request had a valid one), {@code remoteAddress}, {@code status} and {@code reason}
+     * (the problem type's slug). Never a token: the detail texts name fields and limits, not values.
+     */
+    private void logRefusal(int status, String type, String detail) {
+        RoutingContext rc = current.getCurrent();
+        if (rc == null || !rc.request().path().startsWith("/api/sse/events") || !PUBLISH_LOG.isInfoEnabled()) {
+            return;
+        }
+        Caller caller = rc.get(Access.CALLER);
+        String user = caller == null || !caller.authenticated() ? null : caller.userId();
+        String reason = type.substring(type.lastIndexOf(':') + 1);
+        String remote = AuthFilter.clientAddress(rc);
+        MDC.put("event", "publish_refused");
+        MDC.put("reason", reason);
+        MDC.put("status", Integer.toString(status));
+        if (user != null) {
+            MDC.put("userId", user);
+        }
+        if (remote != null) {
+            MDC.put("remoteAddress", remote);
+        }
+        try {
+            PUBLISH_LOG.infof("Publish refused (%d %s) for user %s from %s: %s", status, reason, user, remote, detail);
+        } finally {
+            for (String k : new String[] { "event", "reason", "status", "userId", "remoteAddress" }) {
+                MDC.remove(k);
+            }
+        }
     }
 
     private String encode(Problem p) {

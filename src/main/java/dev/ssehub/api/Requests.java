@@ -197,6 +197,17 @@ final class Requests {
         }
     }
 
+    /** An optional boolean parameter: {@code true} or {@code false}; absent or empty: false. */
+    static boolean flag(String value, String name) {
+        if (value == null || value.isEmpty() || value.equals("false")) {
+            return false;
+        }
+        if (value.equals("true")) {
+            return true;
+        }
+        throw ApiException.badRequest("Invalid " + name + ": expected true or false");
+    }
+
     static int intParam(String value, String name, int dflt, int min, int max) {
         if (value == null || value.isEmpty()) {
             return dflt;

@@ -1,5 +1,12 @@
 package dev.ssehub.api;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -11,7 +18,7 @@ import org.jboss.resteasy.reactive.RestQuery;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import dev.ssehub.hub.Hub;
-import dev.ssehub.observability.SseMetrics;
+import dev.ssehub.observability.StatsFeed;
 import dev.ssehub.security.Caller;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
@@ -22,7 +29,7 @@ public class StatsResource {
     @Inject
     Hub hub;
     @Inject
-    SseMetrics metrics;
+    StatsFeed feed;
     @Inject
     Access access;
 
@@ -40,15 +47,25 @@ public class StatsResource {
      */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public StatsView stats(@RestQuery String userId) {
+    @Tag(name = "management")
+    @Operation(operationId = "stats", summary = "Figures of this instance", description = "A stream opened with "
+            + "`stats=true` receives the same figures as `event: stats` when they change, instead of polling this.")
+    @APIResponse(responseCode = "200", description = "The figures.",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = StatsView.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    public StatsView stats(@Parameter(description = "With authentication off, or for an `sse-admin`: the answer includes "
+            + "`userConnections`, this user's open streams. Any other token gets its own user's count.",
+            schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.NAME_PATTERN)) @RestQuery String userId) {
         String user = Requests.optionalName(userId, "userId");
         Caller caller = access.caller();
         if (caller.authenticated() && (!caller.admin() || user == null)) {
             user = caller.userId();
         }
-        return new StatsView(hub.registry().size(), hub.registry().users(), metrics.totalConnections(),
-                metrics.eventsPublished(), metrics.eventsDelivered(), metrics.eventsDropped(), metrics.deliveryErrors(),
-                hub.replayBufferSize(), hub.uptimeSeconds(), hub.instanceId(),
-                user == null ? null : hub.registry().connectionsOfUser(user));
+        StatsFeed.Figures f = feed.figures();
+        return new StatsView(f.activeConnections(), f.activeUsers(), f.totalConnections(), f.eventsPublished(),
+                f.eventsDelivered(), f.eventsDropped(), f.deliveryErrors(), f.replayBufferSize(), f.uptimeSeconds(),
+                f.instanceId(), user == null ? null : hub.registry().connectionsOfUser(user));
     }
 }

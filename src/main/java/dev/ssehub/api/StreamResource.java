@@ -12,15 +12,27 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.SseEventSink;
 
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.extensions.Extension;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.RestHeader;
 import org.jboss.resteasy.reactive.RestQuery;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.ConnectionRegistry;
 import dev.ssehub.hub.Grant;
 import dev.ssehub.hub.Hub;
 import dev.ssehub.observability.SseMetrics;
+import dev.ssehub.observability.StatsFeed;
 import dev.ssehub.security.Caller;
 import dev.ssehub.security.Limits;
 import dev.ssehub.transport.SinkTracker;
@@ -48,6 +60,8 @@ public class StreamResource {
     Limits limits;
     @Inject
     SseMetrics metrics;
+    @Inject
+    StatsFeed statsFeed;
 
     /**
      * Runs on the connection's event loop, which then owns every write to it. Limits are checked before
@@ -64,11 +78,50 @@ public class StreamResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.APPLICATION_JSON)
     @NonBlocking
+    @Tag(name = "stream")
+    @Operation(operationId = "openStream", summary = "Open an event stream", description = STREAM_DESCRIPTION)
+    @Parameter(name = "access_token", in = ParameterIn.QUERY, description = "The JWT, for clients that cannot send "
+            + "headers (EventSource); read by the security layer, never logged. The `Authorization` header wins over "
+            + "it. It travels in the URL: use short-lived tokens.", schema = @Schema(type = SchemaType.STRING))
+    @APIResponse(responseCode = "200", description = "The stream; it stays open until the client leaves or the service "
+            + "closes it. Headers: `Cache-Control: no-cache`, `X-Accel-Buffering: no`.",
+            headers = { @Header(name = "Cache-Control", schema = @Schema(type = SchemaType.STRING, enumeration = "no-cache")),
+                    @Header(name = "X-Accel-Buffering", schema = @Schema(type = SchemaType.STRING, enumeration = "no")) },
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING,
+                    description = "UTF-8 text/event-stream frames, each ended by a blank line. The `data` of each event "
+                            + "type is in `x-sse-events`."),
+                    example = STREAM_EXAMPLE,
+                    extensions = @Extension(name = "x-sse-events", parseValue = true, value = SSE_EVENTS)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "401", ref = "Unauthorized")
+    @APIResponse(responseCode = "403", ref = "Forbidden")
+    @APIResponse(responseCode = "406", ref = "NotAcceptable")
+    @APIResponse(responseCode = "429", ref = "TooManyStreams")
+    @APIResponse(responseCode = "500", ref = "InternalError")
+    @APIResponse(responseCode = "503", ref = "MaxClients")
     public void stream(@Context SseEventSink sink, @Context HttpServerRequest request,
-            @Context HttpServerResponse response, @RestQuery List<String> topic, @RestQuery List<String> type,
-            @RestQuery String sessionId, @RestQuery String userId, @RestQuery String lastEventId,
-            @RestHeader("Last-Event-ID") String lastEventIdHeader) {
+            @Context HttpServerResponse response,
+            @Parameter(description = "Topics to subscribe to; repeat for several (at most 64).",
+                    schema = @Schema(type = SchemaType.ARRAY, maxItems = 64, implementation = String.class)) @RestQuery List<String> topic,
+            @Parameter(description = "Only these event types are delivered; repeat for several (at most 64). Control "
+                    + "events always pass. Absent: all types.",
+                    schema = @Schema(type = SchemaType.ARRAY, maxItems = 64, implementation = String.class)) @RestQuery List<String> type,
+            @Parameter(description = "The client's session id, for `target.sessionIds` (with authentication on: only "
+                    + "when the token has no `sid`, and only with its user). Empty means absent.",
+                    schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.NAME_PATTERN)) @RestQuery String sessionId,
+            @Parameter(description = "The user id, with authentication off only (development); with it on the "
+                    + "token's `sub` decides and this is ignored.",
+                    schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.NAME_PATTERN)) @RestQuery String userId,
+            @Parameter(description = "Resume after this event id, for clients that cannot set headers; the "
+                    + "`Last-Event-ID` header wins.",
+                    schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.ID_PATTERN)) @RestQuery String lastEventId,
+            @Parameter(description = "`true`: the stream also gets `event: stats` with the instance's figures, at most "
+                    + "once a second when they change (the demo page's stats panel).",
+                    schema = @Schema(type = SchemaType.BOOLEAN, defaultValue = "false")) @RestQuery String stats,
+            @Parameter(description = "Resume after this event id (browsers send it when they reconnect).",
+                    schema = @Schema(type = SchemaType.STRING, pattern = ApiDescription.ID_PATTERN)) @RestHeader("Last-Event-ID") String lastEventIdHeader) {
         Caller caller = access.caller();
+        boolean wantsStats = Requests.flag(stats, "stats");
         Set<String> topics = Requests.topics(topic, "topic");
         String session = Requests.optionalName(sessionId, "sessionId");
         String user = Requests.optionalName(userId, "userId");
@@ -99,12 +152,42 @@ public class StreamResource {
         response.putHeader("X-Accel-Buffering", "no");
         VertxSseChannel channel = transport.channel(sink, request, response);
         try {
-            sinks.track(sink, channel, hub.open(req, channel));
+            Connection opened = hub.open(req, channel);
+            sinks.track(sink, channel, opened);
+            if (wantsStats) {
+                statsFeed.watch(opened);
+            }
         } catch (Hub.RejectedException e) {
             response.headers().remove("Cache-Control").remove("X-Accel-Buffering");
             throw rejection(e.reason());
         }
     }
+
+    static final String STREAM_DESCRIPTION = "Answers `200` with `Content-Type: text/event-stream` and keeps the "
+            + "response open. Limits are checked before the first byte, so a refused client gets a plain problem answer.\n\n"
+            + "The first frame is always `retry: <sse.retry in ms>` plus `event: connection_established` (no `id:` "
+            + "line). With `Last-Event-ID` (or `lastEventId`) the stream then replays every later event that matches it, "
+            + "in order, and continues live with no gap and no duplicate; if the id is older than the replay log it "
+            + "first sends `event: replay_truncated`. Heartbeats (`event: heartbeat`, or the comment `: heartbeat`) go "
+            + "to idle streams every `sse.heartbeat.interval`. Published events: `id: <epochMillis>-<sequence>`, "
+            + "`event: <type>`, `data: <JSON on one line>`. With authentication on, at the token's `exp` the stream "
+            + "gets `event: token_expired` and ends: reconnect with a fresh token from the last event id.";
+
+    static final String STREAM_EXAMPLE = "retry: 3000\nevent: connection_established\ndata: {\"clientId\":"
+            + "\"73d354c0-8e39-41b1-ac71-c807b06fae04\",\"userId\":\"alice\",\"sessionId\":null,\"topics\":[\"orders\"],"
+            + "\"types\":[],\"heartbeatIntervalMs\":15000,\"serverTime\":\"2026-01-05T10:00:00.123456Z\"}\n\n"
+            + "id: 1767607200500-0\nevent: notification\ndata: {\"text\":\"hello\"}\n\n"
+            + "event: heartbeat\ndata: {\"ts\":1767607215000}\n\n";
+
+    /** The event types of the stream and the schema of each one's {@code data}. */
+    static final String SSE_EVENTS = "{"
+            + "\"connection_established\": {\"id\": false, \"data\": {\"$ref\": \"#/components/schemas/Established\"}},"
+            + "\"heartbeat\": {\"id\": false, \"data\": {\"$ref\": \"#/components/schemas/Heartbeat\"}},"
+            + "\"replay_truncated\": {\"id\": false, \"data\": {\"$ref\": \"#/components/schemas/Truncated\"}},"
+            + "\"token_expired\": {\"id\": false, \"data\": {\"$ref\": \"#/components/schemas/TokenExpired\"}},"
+            + "\"stats\": {\"id\": false, \"data\": {\"$ref\": \"#/components/schemas/Figures\"}},"
+            + "\"<published type>\": {\"id\": true, \"data\": {\"description\": \"the publisher's data, one line of JSON\"}}"
+            + "}";
 
     /**
      * When the stream must end: the token's {@code exp}, or earlier after {@code sse.auth.max-stream-lifetime}.

@@ -138,7 +138,7 @@ public class Hub implements ConnectionHost {
         ConnectionRegistry.Rejection rejection = registry.register(c, settings.maxClients(), settings.maxPerUser());
         if (rejection != null) {
             listener.rejected(rejection);
-            LOG.debugf("Refused stream (%s) from %s, user %s", rejection.label(), req.remoteAddress(), req.userId());
+            ConnectionLog.refused(req, rejection);
             throw new RejectedException(rejection);
         }
         try {
@@ -163,9 +163,7 @@ public class Hub implements ConnectionHost {
             c.close(CloseReason.ERROR);
             throw e;
         }
-        LOG.debugf("Stream %s opened from %s (user %s, session %s, topics %s, types %s, resume after %s)",
-                c.clientId(), req.remoteAddress(), req.userId(), req.sessionId(), c.topics(), c.types(),
-                req.lastEventId());
+        ConnectionLog.opened(c, req.lastEventId());
         return c;
     }
 
@@ -246,6 +244,15 @@ public class Hub implements ConnectionHost {
         // Events age out here when nothing is published; their idempotency keys go with them.
         publishing.expire(System.currentTimeMillis());
         return sent;
+    }
+
+    /**
+     * Queues a control frame (one without an id, such as {@code stats}) to one stream, outside its topic and
+     * type filters. Returns false when the stream cannot take it now (closed, still replaying, or full: a full
+     * outbox applies the slow-consumer policy as for any frame).
+     */
+    public boolean offerControl(Connection c, Frame frame) {
+        return c.offer(frame);
     }
 
     /** Closes every stream, e.g. for shutdown. */
@@ -352,16 +359,15 @@ public class Hub implements ConnectionHost {
             listener.dropped(DropReason.CONNECTION_CLOSED, discardedEvents);
         }
         switch (reason) {
-            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox is full (sse.queue-size "
-                    + "%d frames, sse.queue-bytes %d) or it is behind while all outboxes hold more than "
+            case SLOW_CONSUMER -> ConnectionLog.closed(c, reason, Logger.Level.WARN, String.format("its outbox is full "
+                    + "(sse.queue-size %d frames, sse.queue-bytes %d) or it is behind while all outboxes hold more than "
                     + "sse.queue-total-bytes (%d) (sse.slow-consumer=disconnect); it can resume from its last event id",
-                    c.clientId(), c.userId(), c.remoteAddress(), limits.frames(), limits.bytes(), limits.budget().limit());
-            case TIMEOUT -> LOG.warnf("Stream %s (user %s, %s) closed: a write was pending longer than %s",
-                    c.clientId(), c.userId(), c.remoteAddress(), settings.clientTimeout());
-            case EXPIRED -> LOG.debugf("Stream %s (user %s) ended at its end time %s (token expiry or "
-                    + "sse.auth.max-stream-lifetime) after %d events", c.clientId(), c.userId(), c.endsAt(), c.eventsSent());
-            default -> LOG.debugf("Stream %s closed (%s) after %d events", c.clientId(), reason.label(),
-                    c.eventsSent());
+                    limits.frames(), limits.bytes(), limits.budget().limit()));
+            case TIMEOUT -> ConnectionLog.closed(c, reason, Logger.Level.WARN,
+                    "a write was pending longer than " + settings.clientTimeout());
+            case EXPIRED -> ConnectionLog.closed(c, reason, Logger.Level.INFO,
+                    "its end time " + c.endsAt() + " came (token expiry or sse.auth.max-stream-lifetime)");
+            default -> ConnectionLog.closed(c, reason, Logger.Level.INFO, null);
         }
     }
 }

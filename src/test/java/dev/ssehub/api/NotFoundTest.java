@@ -13,12 +13,15 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import io.quarkus.test.junit.QuarkusTest;
 
-/** "/" and unknown paths answer a problem that points to the stream, the publish endpoint and the docs. */
+/**
+ * Unknown paths answer a problem that points to the stream, the publish endpoint and the docs; "/" is the
+ * demo page.
+ */
 @QuarkusTest
 class NotFoundTest {
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({ "GET, /", "GET, /index.html", "GET, /api", "GET, /api/sse/streams", "POST, /api/sse/event",
+    @CsvSource({ "GET, /nope", "GET, /index.htm", "GET, /api", "GET, /api/sse/streams", "POST, /api/sse/event",
             "PUT, /api/sse/nope", "GET, /q/nope" })
     void unknownPathPointsToTheApi(String method, String path) {
         given().accept("*/*").when().request(method, path)
@@ -28,15 +31,23 @@ class NotFoundTest {
                 .body("title", equalTo("Not Found"))
                 .body("status", equalTo(404))
                 .body("detail", allOf(containsString("GET /api/sse/stream"), containsString("POST /api/sse/events"),
-                        containsString("/openapi.yaml"), containsString("docs/sse_api_usage.md")));
+                        containsString("/q/openapi"), containsString("docs/sse_api_usage.md")));
     }
 
     @Test
-    void aBrowserOpeningTheRootGetsTheSameDirections() {
-        given().accept("text/html,application/xhtml+xml,*/*;q=0.8").when().get("/")
+    void aBrowserOpeningAnUnknownPathGetsTheSameDirections() {
+        given().accept("text/html,application/xhtml+xml,*/*;q=0.8").when().get("/nope")
                 .then().statusCode(404)
                 .contentType(startsWith("application/problem+json"))
                 .body("detail", containsString("GET /api/sse/stream"));
+    }
+
+    @Test
+    void theRootIsTheDemoPage() {
+        given().accept("text/html,application/xhtml+xml,*/*;q=0.8").when().get("/")
+                .then().statusCode(200)
+                .contentType(startsWith("text/html"))
+                .body(containsString("sse-hub.js"));
     }
 
     @Test
@@ -44,11 +55,11 @@ class NotFoundTest {
         given().when().delete("/api/sse/connections/no-such-client")
                 .then().statusCode(404)
                 .contentType(startsWith("application/problem+json"))
-                .body("detail", allOf(containsString("no-such-client"), not(containsString("/openapi.yaml"))));
+                .body("detail", allOf(containsString("no-such-client"), not(containsString("/q/openapi"))));
     }
 
     @Test
     void theDocsItPointsToAreServed() {
-        given().when().get("/openapi.yaml").then().statusCode(200);
+        given().when().get("/q/openapi").then().statusCode(200);
     }
 }

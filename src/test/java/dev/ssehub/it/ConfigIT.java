@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * What a newcomer sees at start-up of the packaged service: an invalid sse.* value stops it with a short
  * message naming the key, the value and what is allowed (no stack trace, no other warning first), and a
- * clean start logs no warning at all and answers "/" with directions to the API.
+ * clean start logs no warning at all, serves the demo page at "/" and answers an unknown path with
+ * directions to the API.
  */
 class ConfigIT {
 
@@ -85,7 +86,10 @@ class ConfigIT {
         try (ServiceProcess svc = ServiceProcess.start(ServiceProcess.AUTH_ON)) {
             svc.awaitReady(Duration.ofSeconds(30));
             assertEquals(200, svc.status("/q/metrics"));
-            HttpResponse<String> root = svc.get("/");
+            HttpResponse<String> page = svc.get("/");
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("sse-hub.js"), page.body());
+            HttpResponse<String> root = svc.get("/nope");
             assertEquals(404, root.statusCode());
             assertEquals("application/problem+json", root.headers().firstValue("Content-Type").orElse(""));
             assertTrue(root.body().contains("GET /api/sse/stream") && root.body().contains("POST /api/sse/events")

@@ -80,7 +80,7 @@ class AuthRefusalTest {
         assertEquals(before + 8, Api.metric("sse_rejected_total{reason=\"unauthenticated\"}"));
         // The probes and the API description stay open.
         given().get("/q/health/ready").then().statusCode(200);
-        given().get("/openapi.yaml").then().statusCode(200);
+        given().get("/q/openapi").then().statusCode(200);
     }
 
     @ParameterizedTest(name = "{0}")
