@@ -17,6 +17,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.jboss.resteasy.reactive.RestHeader;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 
@@ -95,9 +96,11 @@ public class ConnectionsResource {
     @Path("/{clientId}/subscriptions")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public Subscriptions subscriptions(@RestPath String clientId, String body) {
+    public Subscriptions subscriptions(@RestPath String clientId, @RestHeader("Content-Type") String contentType,
+            byte[] body) {
+        Requests.requireJson(contentType);
         Connection c = find(clientId);
-        JsonNode node = Requests.parse(mapper, body);
+        JsonNode node = JsonBodies.parse(mapper, body);
         if (!node.isObject()) {
             throw ApiException.badRequest("Expected a JSON object with add, remove and/or types");
         }

@@ -11,6 +11,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.jboss.resteasy.reactive.RestHeader;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,8 +53,11 @@ public class EventsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public Response publish(String body) {
-        Event.Draft draft = Requests.draft(mapper, Requests.parse(mapper, body), "", config.maxEventBytes());
+    public Response publish(@RestHeader("Content-Type") String contentType, byte[] body) {
+        Requests.requireJson(contentType);
+        JsonBodies.Events events = JsonBodies.events(mapper, body, false);
+        Event.Draft draft = Requests.draft(events.tree(), events.data().isEmpty() ? null : events.data().get(0), "",
+                config.maxEventBytes());
         return Response.accepted(Published.of(hub.publish(draft))).build();
     }
 
@@ -62,8 +67,10 @@ public class EventsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public Response batch(String body) {
-        JsonNode node = Requests.parse(mapper, body);
+    public Response batch(@RestHeader("Content-Type") String contentType, byte[] body) {
+        Requests.requireJson(contentType);
+        JsonBodies.Events events = JsonBodies.events(mapper, body, true);
+        JsonNode node = events.tree();
         if (!node.isArray()) {
             throw ApiException.badRequest("Expected a JSON array of events");
         }
@@ -72,7 +79,7 @@ public class EventsResource {
         }
         List<Event.Draft> drafts = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
-            drafts.add(Requests.draft(mapper, node.get(i), "[" + i + "].", config.maxEventBytes()));
+            drafts.add(Requests.draft(node.get(i), events.data().get(i), "[" + i + "].", config.maxEventBytes()));
         }
         List<Published> out = new ArrayList<>(drafts.size());
         for (Event.Draft d : drafts) {
