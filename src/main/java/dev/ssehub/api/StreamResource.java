@@ -4,10 +4,12 @@ import java.util.List;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HEAD;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.SseEventSink;
 
 import org.jboss.resteasy.reactive.RestHeader;
@@ -69,6 +71,26 @@ public class StreamResource {
             response.headers().remove("Cache-Control").remove("X-Accel-Buffering");
             throw rejection(e.reason());
         }
+    }
+
+    /**
+     * {@code HEAD}: the headers a stream would get, nothing registered and no body, so the keep-alive
+     * connection is free for the next request. The query is validated as for {@code GET}; limits are not
+     * checked (nothing is held).
+     */
+    @HEAD
+    @Path("/stream")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @NonBlocking
+    public Response streamHead(@RestQuery List<String> topic, @RestQuery List<String> type, @RestQuery String sessionId,
+            @RestQuery String userId, @RestQuery String lastEventId, @RestHeader("Last-Event-ID") String lastEventIdHeader) {
+        Requests.optionalName(userId, "userId");
+        Requests.optionalName(sessionId, "sessionId");
+        Requests.topics(topic, "topic");
+        Requests.types(type, "type");
+        Requests.lastEventId(lastEventIdHeader, lastEventId);
+        return Response.ok().type(MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no").header("X-SSE-Content-Type", MediaType.APPLICATION_JSON).build();
     }
 
     private ApiException rejection(ConnectionRegistry.Rejection reason) {
