@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.ssehub.api.ConnectionsResource;
 import dev.ssehub.api.EventsResource;
-import dev.ssehub.api.ProblemMapper;
+import dev.ssehub.api.Problems;
 import dev.ssehub.api.StatsResource;
 import dev.ssehub.api.StreamResource;
 import dev.ssehub.hub.Connection;
@@ -131,7 +131,7 @@ class OpenApiDocTest {
         records.put("ConnectionView", ConnectionsResource.ConnectionView.class);
         records.put("Subscriptions", ConnectionsResource.Subscriptions.class);
         records.put("StatsView", StatsResource.StatsView.class);
-        records.put("Problem", ProblemMapper.Problem.class);
+        records.put("Problem", Problems.Problem.class);
         records.put("Established", ControlFrames.Established.class);
         records.put("Heartbeat", ControlFrames.Heartbeat.class);
         records.put("Truncated", ControlFrames.Truncated.class);

@@ -20,6 +20,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 
 /**
  * Request bodies read strictly, so that what a publisher sends is never changed on its way to the streams.
@@ -104,12 +105,23 @@ final class JsonBodies {
         return text;
     }
 
+    private static volatile ObjectReader exact;
+
+    /** A reader that keeps decimals exact (the mapper is the application's one, so it can be cached). */
+    private static ObjectReader exact(ObjectMapper mapper) {
+        ObjectReader r = exact;
+        if (r == null) {
+            exact = r = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        }
+        return r;
+    }
+
     private static JsonNode tree(ObjectMapper mapper, String text) {
         JsonNode tree;
         try (JsonParser p = mapper.getFactory().createParser(text)) {
             p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             // Exact decimals, so that the range check sees the number as written.
-            tree = mapper.reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).readTree(p);
+            tree = exact(mapper).readTree(p);
             if (p.nextToken() != null) {
                 throw ApiException.badRequest("Malformed JSON: content after the JSON value (at character "
                         + p.currentTokenLocation().getCharOffset() + "); send one value per request");

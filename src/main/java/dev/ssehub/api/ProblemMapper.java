@@ -8,28 +8,20 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** Turns every error into an {@code application/problem+json} body with the right status. */
 public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
-    public static final String PROBLEM_JSON = "application/problem+json";
+    public static final String PROBLEM_JSON = Problems.MEDIA_TYPE;
 
     @Inject
-    ObjectMapper mapper;
-
-    @RegisterForReflection
-    public record Problem(String type, String title, int status, String detail) {
-    }
+    Problems problems;
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
         Response.ResponseBuilder b = Response.status(e.status())
-                .entity(encode(new Problem(e.type(), e.title(), e.status(), e.getMessage())))
+                .entity(problems.bytes(new Problems.Problem(e.type(), e.title(), e.status(), e.getMessage())))
                 .type(PROBLEM_JSON);
         if (e.retryAfterSeconds() != null) {
             b.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds());
@@ -43,9 +35,8 @@ public class ProblemMapper {
         int status = e.getResponse().getStatus();
         Response.StatusType st = e.getResponse().getStatusInfo();
         String title = st != null ? st.getReasonPhrase() : "Error";
-        String slug = title.toLowerCase().replaceAll("[^a-z0-9]+", "-");
         Response.ResponseBuilder b = Response.status(status)
-                .entity(encode(new Problem("urn:ssehub:problem:" + slug, title, status, e.getMessage())))
+                .entity(problems.encode(Problems.slug(title), title, status, e.getMessage()))
                 .type(PROBLEM_JSON);
         Object allow = e.getResponse().getHeaders().getFirst(HttpHeaders.ALLOW);
         if (allow != null) {
@@ -58,16 +49,8 @@ public class ProblemMapper {
     public Response unexpected(RuntimeException e) {
         LOG.error("Unexpected error while handling a request", e);
         return Response.status(500)
-                .entity(encode(new Problem("urn:ssehub:problem:internal-error", "Internal error", 500,
-                        "The service failed to handle the request; see its log")))
+                .entity(problems.encode("internal-error", "Internal error", 500,
+                        "The service failed to handle the request; see its log"))
                 .type(PROBLEM_JSON).build();
-    }
-
-    private String encode(Problem p) {
-        try {
-            return mapper.writeValueAsString(p);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

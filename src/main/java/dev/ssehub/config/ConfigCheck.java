@@ -8,6 +8,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.Startup;
 import jakarta.inject.Singleton;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -20,21 +21,30 @@ public class ConfigCheck {
 
     private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
 
-    void onStart(@Observes Startup event, SseConfig config) {
-        List<String> problems = problems(config);
+    void onStart(@Observes Startup event, SseConfig config,
+            @ConfigProperty(name = "quarkus.http.idle-timeout", defaultValue = "30M") Duration idleTimeout) {
+        List<String> problems = problems(config, idleTimeout);
         if (!problems.isEmpty()) {
             throw new IllegalStateException("Invalid SSE Hub configuration: " + String.join("; ", problems));
         }
         LOG.infof("SSE Hub configuration: heartbeat %s (%s), retry %s, client-timeout %s, max-clients %d, "
                 + "max-connections-per-user %d, queue-size %d, slow-consumer %s, max-event-bytes %d, "
-                + "replay %d events / %s, shutdown drain %s, dev-endpoints %s, auth %s, backplane %s",
+                + "replay %d events / %s, shutdown drain %s, dev-endpoints %s, auth %s, backplane %s, max-batch-bytes %d, "
+                + "http: header-timeout %s, body-timeout %s, body-min-rate %d, max-pending %d (%d per address), "
+                + "idle-timeout %s",
                 config.heartbeat().interval(), lower(config.heartbeat().mode()), config.retry(), config.clientTimeout(),
                 config.maxClients(), config.maxConnectionsPerUser(), config.queueSize(), lower(config.slowConsumer()),
                 config.maxEventBytes(), config.replay().size(), config.replay().maxAge(), config.shutdown().drain(),
-                config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()));
+                config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()),
+                config.maxBatchBytes(), config.http().headerTimeout(), config.http().bodyTimeout(),
+                config.http().bodyMinRate(), config.http().maxPending(), config.http().maxPendingPerAddress(),
+                idleTimeout);
     }
 
-    static List<String> problems(SseConfig c) {
+    /** The build-time quarkus.rest.input-buffer-size: larger bodies would be read by a worker thread. */
+    static final int MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
+    static List<String> problems(SseConfig c, Duration idleTimeout) {
         List<String> p = new ArrayList<>();
         if (c.heartbeat().interval().toMillis() < 1000) {
             // Quarkus's scheduler runs every() jobs at a one-second resolution at best.
@@ -51,6 +61,23 @@ public class ConfigCheck {
         atLeast(p, "sse.queue-size", c.queueSize(), 1);
         atLeast(p, "sse.max-event-bytes", c.maxEventBytes(), 16);
         atLeast(p, "sse.replay.size", c.replay().size(), 0);
+        int minBatch = c.maxEventBytes() + 1024;
+        if (c.maxBatchBytes() < minBatch || c.maxBatchBytes() > MAX_BATCH_BYTES) {
+            p.add("sse.max-batch-bytes must be from " + minBatch + " (sse.max-event-bytes + 1024, so that an event at "
+                    + "that limit fits a request) to " + MAX_BATCH_BYTES + " (quarkus.rest.input-buffer-size) (was "
+                    + c.maxBatchBytes() + ")");
+        }
+        positive(p, "sse.http.header-timeout", c.http().headerTimeout());
+        positive(p, "sse.http.body-timeout", c.http().bodyTimeout());
+        atLeast(p, "sse.http.body-min-rate", c.http().bodyMinRate(), 1);
+        atLeast(p, "sse.http.max-pending", c.http().maxPending(), 1);
+        atLeast(p, "sse.http.max-pending-per-address", c.http().maxPendingPerAddress(), 1);
+        if (!idleTimeout.isZero() && idleTimeout.compareTo(c.heartbeat().interval()) <= 0) {
+            // HTTP/2 streams keep their connection active with their heartbeats only.
+            p.add("quarkus.http.idle-timeout must be 0 (off) or longer than sse.heartbeat.interval ("
+                    + c.heartbeat().interval() + "), else HTTP/2 streams are cut between heartbeats (was " + idleTimeout
+                    + ")");
+        }
         if (c.backplane() == SseConfig.BackplaneKind.REDIS) {
             p.add("sse.backplane=redis is not available in this version; use memory");
         }

@@ -54,6 +54,17 @@ public interface SseConfig {
     @WithDefault("65536")
     int maxEventBytes();
 
+    /**
+     * Largest request body in bytes (a publish, a batch, a subscription change); larger gets 413. It is also
+     * the HTTP server's body limit ({@code quarkus.http.limits.max-body-size}).
+     */
+    @WithName("max-batch-bytes")
+    @WithDefault("1048576")
+    int maxBatchBytes();
+
+    /** Timeouts and connection caps of the HTTP layer, for the phases a client controls. */
+    Http http();
+
     Replay replay();
 
     Shutdown shutdown();
@@ -79,6 +90,33 @@ public interface SseConfig {
         /** {@code event} (an {@code event: heartbeat} frame) or {@code comment} ({@code : heartbeat}). */
         @WithDefault("event")
         HeartbeatMode mode();
+    }
+
+    interface Http {
+        /** A request line and its headers must arrive within this, from the connection or the request's first byte. */
+        @WithName("header-timeout")
+        @WithDefault("10s")
+        Duration headerTimeout();
+
+        /** A request body must arrive within this, extended by one second per {@code body-min-rate} bytes received. */
+        @WithName("body-timeout")
+        @WithDefault("10s")
+        Duration bodyTimeout();
+
+        /** Bytes per second a request body must keep up, beyond {@code body-timeout}. */
+        @WithName("body-min-rate")
+        @WithDefault("16384")
+        int bodyMinRate();
+
+        /** Connections that carry no stream (waiting for a request, reading or answering one, idle): at most this many. */
+        @WithName("max-pending")
+        @WithDefault("4096")
+        int maxPending();
+
+        /** Connections without a stream from one client address: at most this many; more are closed at once. */
+        @WithName("max-pending-per-address")
+        @WithDefault("1024")
+        int maxPendingPerAddress();
     }
 
     interface Replay {

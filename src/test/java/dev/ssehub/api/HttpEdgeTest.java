@@ -1,0 +1,153 @@
+package dev.ssehub.api;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.ssehub.support.Api;
+import dev.ssehub.support.SseClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+
+/**
+ * The connection guard with short timeouts: an idle keep-alive connection is closed after
+ * {@code quarkus.http.idle-timeout}, but a stream is not, on HTTP/1.1 (whose raw writes bypass Vert.x's idle
+ * handler) nor on HTTP/2; once a stream ends its connection is an ordinary keep-alive one again; and one
+ * address cannot hold more than {@code sse.http.max-pending-per-address} connections that are not streams.
+ */
+@QuarkusTest
+@TestProfile(HttpEdgeTest.ShortTimeouts.class)
+class HttpEdgeTest {
+
+    static final Duration IDLE = Duration.ofSeconds(3);
+
+    public static class ShortTimeouts implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.http.idle-timeout", IDLE.toSeconds() + "s", "sse.http.header-timeout", "2s",
+                    "sse.http.max-pending-per-address", "20");
+        }
+    }
+
+    @BeforeEach
+    void reset() {
+        Api.reset();
+    }
+
+    @Test
+    void idleKeepAliveConnectionsAreClosed() throws Exception {
+        try (Socket s = connect("127.0.0.1")) {
+            s.getOutputStream().write("GET /q/health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTrue(StreamHeadTest.readHead(s.getInputStream()).startsWith("HTTP/1.1 200 "));
+            long t0 = System.nanoTime();
+            assertTrue(closedWithin(s.getInputStream(), IDLE.plusSeconds(5)), "closed after the idle timeout");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= IDLE.toMillis() - 500, "not before the idle timeout: " + ms + " ms");
+        }
+    }
+
+    @Test
+    void streamsOutliveTheIdleTimeoutOnHttp11AndHttp2() throws Exception {
+        HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        try (SseClient h1Stream = SseClient.connect(Api.stream("topic=idle"));
+                SseClient h2Stream = SseClient.connect(h2, Api.stream("topic=idle"), null)) {
+            h1Stream.await("connection_established", Duration.ofSeconds(5));
+            h2Stream.await("connection_established", Duration.ofSeconds(5));
+            assertEquals(HttpClient.Version.HTTP_2, h2Stream.response().version());
+            Thread.sleep(IDLE.multipliedBy(2).toMillis()); // twice the idle timeout, heartbeats only
+            String id = Api.publish("{\"type\":\"still_here\",\"target\":{\"topics\":[\"idle\"]}}").getString("id");
+            assertEquals(id, h1Stream.await("still_here", Duration.ofSeconds(5)).id());
+            assertEquals(id, h2Stream.await("still_here", Duration.ofSeconds(5)).id());
+            assertTrue(!h1Stream.ended() && !h2Stream.ended());
+            assertEquals(1, Api.metric("sse_streams{path=\"socket\"}"), "the HTTP/1.1 stream writes to its socket");
+            assertEquals(1, Api.metric("sse_streams{path=\"vertx\"}"), "the HTTP/2 stream through Vert.x");
+        }
+    }
+
+    @Test
+    void afterAStreamEndsItsConnectionIdlesOutLikeAnyOther() throws Exception {
+        try (Socket s = connect("127.0.0.1")) {
+            s.getOutputStream().write("GET /api/sse/stream?userId=ending HTTP/1.1\r\nHost: x\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            assertTrue(StreamHeadTest.readHead(in).startsWith("HTTP/1.1 200 "));
+            Thread.sleep(IDLE.toMillis() + 1000); // the stream outlives the idle timeout
+            String clientId = JsonPath.from(given().get("/api/sse/connections?userId=ending").asString())
+                    .getString("connections[0].clientId");
+            given().delete("/api/sse/connections/" + clientId).then().statusCode(204);
+            long t0 = System.nanoTime();
+            // The stream's last chunk arrives, then nothing: the connection idles out.
+            assertTrue(closedWithin(in, IDLE.plusSeconds(5)), "closed after the idle timeout once the stream ended");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= IDLE.toMillis() - 500, "kept alive until the idle timeout: " + ms + " ms");
+        }
+    }
+
+    @Test
+    void oneAddressHoldsAtMostItsShareOfConnectionsWithoutAStream() throws Exception {
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket s = connect("127.0.0.9");
+                s.getOutputStream().write("GET /q/health/live HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+                held.add(s);
+            }
+            Thread.sleep(300);
+            try (Socket over = connect("127.0.0.9")) {
+                assertTrue(closedWithin(over.getInputStream(), Duration.ofSeconds(2)), "the 21st is closed at once");
+            }
+            // Another address is served meanwhile.
+            given().get("/q/health/live").then().statusCode(200);
+            assertTrue(Api.metric("sse_http_connections_refused_total{reason=\"per_address\"}") >= 1);
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    private static Socket connect(String source) throws IOException {
+        URI base = URI.create(Api.base());
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(source, 0));
+        s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 2000);
+        s.setSoTimeout(2000);
+        return s;
+    }
+
+    /** Reads (and drops) until the server closes; false if it is still open after the timeout. */
+    private static boolean closedWithin(InputStream in, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        byte[] buf = new byte[4096];
+        while (System.nanoTime() < deadline) {
+            try {
+                if (in.read(buf) < 0) {
+                    return true;
+                }
+            } catch (SocketTimeoutException again) {
+                // keep waiting
+            } catch (IOException reset) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
