@@ -37,7 +37,8 @@ public class ConfigCheck {
                 config.maxEventBytes(), config.replay().size(), config.replay().maxAge(), config.shutdown().drain(),
                 config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()),
                 config.maxBatchBytes(), config.http().headerTimeout(), config.http().bodyTimeout(),
-                config.http().bodyMinRate(), config.http().maxPending(), config.http().maxPendingPerAddress(),
+                config.http().bodyMinRate(), config.http().maxPending().orElse(config.maxClients()),
+                config.http().maxPendingPerAddress(),
                 idleTimeout);
     }
 
@@ -70,7 +71,9 @@ public class ConfigCheck {
         positive(p, "sse.http.header-timeout", c.http().headerTimeout());
         positive(p, "sse.http.body-timeout", c.http().bodyTimeout());
         atLeast(p, "sse.http.body-min-rate", c.http().bodyMinRate(), 1);
-        atLeast(p, "sse.http.max-pending", c.http().maxPending(), 1);
+        if (c.http().maxPending().isPresent()) {
+            atLeast(p, "sse.http.max-pending", c.http().maxPending().getAsInt(), 1);
+        }
         atLeast(p, "sse.http.max-pending-per-address", c.http().maxPendingPerAddress(), 1);
         if (!idleTimeout.isZero() && idleTimeout.compareTo(c.heartbeat().interval()) <= 0) {
             // HTTP/2 streams keep their connection active with their heartbeats only.

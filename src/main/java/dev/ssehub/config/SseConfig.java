@@ -3,6 +3,7 @@ package dev.ssehub.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import dev.ssehub.hub.HubSettings.HeartbeatMode;
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
@@ -108,10 +109,12 @@ public interface SseConfig {
         @WithDefault("16384")
         int bodyMinRate();
 
-        /** Connections that carry no stream (waiting for a request, reading or answering one, idle): at most this many. */
+        /**
+         * Connections that carry no stream (waiting for a request, reading or answering one, idle): at most this
+         * many. Absent: {@code sse.max-clients}, so that every client of a full instance can reconnect at once.
+         */
         @WithName("max-pending")
-        @WithDefault("4096")
-        int maxPending();
+        OptionalInt maxPending();
 
         /** Connections without a stream from one client address: at most this many; more are closed at once. */
         @WithName("max-pending-per-address")

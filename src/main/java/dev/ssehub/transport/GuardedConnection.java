@@ -101,6 +101,9 @@ final class GuardedConnection {
         this.address = address;
         this.reserve = reserve;
         this.counted = counted;
+        // The head of an accepted connection is awaited from the accept on, before its loop has even set it up.
+        this.awaitingSince = System.nanoTime();
+        this.awaitingHeaders = counted;
     }
 
     /**
@@ -151,8 +154,10 @@ final class GuardedConnection {
 
     private void arm() {
         if (headerTimer == null && !h2) {
-            awaitingSince = System.nanoTime();
-            awaitingHeaders = true;
+            if (!awaitingHeaders) {
+                awaitingSince = System.nanoTime();
+                awaitingHeaders = true;
+            }
             headerTimer = channel.eventLoop().schedule(this::headerTimedOut, guard.headerTimeoutNanos(),
                     TimeUnit.NANOSECONDS);
         }
@@ -184,10 +189,14 @@ final class GuardedConnection {
         }
     }
 
-    /** Closes a reserve connection that still waits for its request head, to make room (any thread). */
+    /**
+     * Closes a reserve connection that still waits for its request head, to make room (acceptor thread). It has
+     * been handed to its loop (the acceptor registers a connection before it accepts the next), so the task
+     * runs there after its registration.
+     */
     void evict() {
         channel.eventLoop().execute(() -> {
-            if (headerTimer != null && channel.isActive()) {
+            if (awaitingHeaders && channel.isOpen()) {
                 disarm();
                 channel.close();
             }

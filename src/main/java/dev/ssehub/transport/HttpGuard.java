@@ -43,8 +43,8 @@ import io.vertx.core.net.impl.ConnectionBase;
  * <li>{@code sse.http.max-pending} connections that are not streams are open, or the file-descriptor
  * limit less {@value #FD_RESERVE} is reached: the connection is taken from the reserve of
  * {@value #RESERVE_SLOTS}, where only health, readiness and metrics are served. A full reserve makes room
- * by closing its oldest connection still waiting for its request head, if there is one; else the new
- * connection is closed at once;
+ * by closing a connection still waiting for its request head (the oldest of the address holding most of the
+ * reserve), if there is one; else the new connection is closed at once;
  * <li>otherwise it is an ordinary connection.
  * </ol>
  * Closed at once means before any byte is read, so no accept error and no half-open connection result.
@@ -207,12 +207,11 @@ public class HttpGuard {
                 fdHard = (int) (room - FD_MARGIN);
                 fds = "file descriptors: limit " + max + ", " + others + " in other use; probes and metrics only from "
                         + fdSoft + " connections, none from " + fdHard;
-                if ((long) settings.maxStreams() + settings.maxPending() > fdSoft) {
-                    LOG.warnf("sse.max-clients (%d) + sse.http.max-pending (%d) is more than the %d connections this "
-                            + "process has file descriptors for (limit %d, less %d in other use and a reserve of %d): "
-                            + "raise the limit (ulimit -n) or lower them, else new connections are refused before "
-                            + "either limit is reached", settings.maxStreams(), settings.maxPending(), fdSoft, max,
-                            others, FD_RESERVE);
+                if (settings.maxStreams() > fdSoft) {
+                    LOG.warnf("sse.max-clients (%d) is more than the %d connections this process has file descriptors "
+                            + "for (limit %d, less %d in other use and a reserve of %d): raise the limit (ulimit -n) "
+                            + "or lower it, else new connections are refused before it is reached",
+                            settings.maxStreams(), fdSoft, max, others, FD_RESERVE);
                 }
             }
         }
@@ -263,11 +262,30 @@ public class HttpGuard {
         }
     }
 
-    /** Closes the reserve connection that has waited longest for its request head; false when none waits. */
+    /**
+     * Makes room in the reserve: closes the oldest connection still waiting for its request head among those
+     * of the address that holds most of the reserve, so that one address (or a few) flooding it cannot push
+     * out a probe that simply has not been read yet. False when no reserve connection waits for its head.
+     */
     private boolean evictFromReserve() {
+        Map<InetAddress, Integer> held = new java.util.HashMap<>();
+        for (GuardedConnection c : reserve) {
+            if (c.awaitingHeaders) {
+                held.merge(c.address, 1, Integer::sum);
+            }
+        }
+        InetAddress most = null;
+        int count = 0;
+        for (Map.Entry<InetAddress, Integer> e : held.entrySet()) {
+            if (e.getValue() > count) {
+                most = e.getKey();
+                count = e.getValue();
+            }
+        }
         GuardedConnection oldest = null;
         for (GuardedConnection c : reserve) {
-            if (c.awaitingHeaders && (oldest == null || c.awaitingSince - oldest.awaitingSince < 0)) {
+            if (c.awaitingHeaders && java.util.Objects.equals(c.address, most)
+                    && (oldest == null || c.awaitingSince - oldest.awaitingSince < 0)) {
                 oldest = c;
             }
         }
