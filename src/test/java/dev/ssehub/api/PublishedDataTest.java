@@ -110,15 +110,11 @@ class PublishedDataTest {
     void invalidUtf8IsRefusedNotReplaced() throws Exception {
         byte[] body = "{\"type\":\"t\",\"data\":\"a?b\"}".getBytes(StandardCharsets.US_ASCII);
         body[body.length - 4] = (byte) 0xff;
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(Api.base() + "/api/sse/events"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = post("/api/sse/events", "application/json", body);
         assertProblem(r, 400, "not valid UTF-8 (at byte " + (body.length - 4) + ")");
         // CESU-8: a surrogate encoded on its own is not UTF-8 either.
         byte[] cesu = { '{', '"', 't', 'y', 'p', 'e', '"', ':', '"', (byte) 0xed, (byte) 0xa0, (byte) 0x80, '"', '}' };
-        r = HTTP.send(HttpRequest.newBuilder(URI.create(Api.base() + "/api/sse/events"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(cesu)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        r = post("/api/sse/events", "application/json", cesu);
         assertProblem(r, 400, "not valid UTF-8");
     }
 
@@ -157,8 +153,12 @@ class PublishedDataTest {
     }
 
     private static HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+        return post(path, contentType, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(Api.base() + path))
-                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }

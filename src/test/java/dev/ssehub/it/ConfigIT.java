@@ -19,6 +19,9 @@ class ConfigIT {
             "SSE_HEARTBEAT_INTERVAL, 0s, sse.heartbeat.interval",
             "SSE_SLOW_CONSUMER, sometimes, sse.slow-consumer",
             "SSE_BACKPLANE, redis, sse.backplane",
+            "SSE_MAX_BATCH_BYTES, 1000, sse.max-batch-bytes",
+            "SSE_HTTP_HEADER_TIMEOUT, 0s, sse.http.header-timeout",
+            "QUARKUS_HTTP_IDLE_TIMEOUT, 5s, quarkus.http.idle-timeout",
     })
     void invalidValueFailsStartupNamingTheKey(String env, String value, String key) throws Exception {
         try (ServiceProcess svc = ServiceProcess.start(Map.of(env, value))) {
