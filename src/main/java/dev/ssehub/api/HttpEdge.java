@@ -64,7 +64,7 @@ public class HttpEdge {
             @ConfigProperty(name = "quarkus.http.idle-timeout", defaultValue = "30M") Duration idle,
             @ConfigProperty(name = "quarkus.http.limits.max-initial-line-length", defaultValue = "4096") int line,
             @ConfigProperty(name = "quarkus.http.limits.max-header-size", defaultValue = "20K") MemorySize headers) {
-        return new HttpGuard.Settings(c.http().headerTimeout(), c.http().maxPending().orElse(c.maxClients()),
+        return new HttpGuard.Settings(c.http().headerTimeout(), c.http().maxPending(c.maxClients()),
                 c.http().maxPendingPerAddress(),
                 idle, c.maxBatchBytes(), line, (int) Math.min(Integer.MAX_VALUE, headers.asLongValue()), c.maxClients());
     }

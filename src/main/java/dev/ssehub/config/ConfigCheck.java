@@ -37,7 +37,7 @@ public class ConfigCheck {
                 config.maxEventBytes(), config.replay().size(), config.replay().maxAge(), config.shutdown().drain(),
                 config.devEndpoints(), config.auth().enabled() ? "on" : "off", lower(config.backplane()),
                 config.maxBatchBytes(), config.http().headerTimeout(), config.http().bodyTimeout(),
-                config.http().bodyMinRate(), config.http().maxPending().orElse(config.maxClients()),
+                config.http().bodyMinRate(), config.http().maxPending(config.maxClients()),
                 config.http().maxPendingPerAddress(),
                 idleTimeout);
     }

@@ -111,10 +111,18 @@ public interface SseConfig {
 
         /**
          * Connections that carry no stream (waiting for a request, reading or answering one, idle): at most this
-         * many. Absent: {@code sse.max-clients}, so that every client of a full instance can reconnect at once.
+         * many. Absent: {@link #DEFAULT_MAX_PENDING} or {@code sse.max-clients} if larger, so that every client of a
+         * full instance can reconnect at once and publishers still find room on a small one.
          */
         @WithName("max-pending")
         OptionalInt maxPending();
+
+        int DEFAULT_MAX_PENDING = 4096;
+
+        /** {@link #maxPending()}, or its default for these {@code maxClients}. */
+        default int maxPending(int maxClients) {
+            return maxPending().orElse(Math.max(DEFAULT_MAX_PENDING, maxClients));
+        }
 
         /** Connections without a stream from one client address: at most this many; more are closed at once. */
         @WithName("max-pending-per-address")
