@@ -9,7 +9,9 @@ versions). Loopback only; every count and duration is bounded. Results go to doc
     python3 bench/hostile.py --attack stalled      # one of: stalled, heads, big, flood, fds
     python3 bench/hostile.py --jar /path/to/other/quarkus-run.jar   # e.g. an older build, for comparison
 
-Attackers connect from 127.0.0.2 and up; probes and ordinary clients from 127.0.0.1.
+Attackers connect from 127.0.0.2 and up; probes and ordinary clients from 127.0.0.1. Authentication and rate
+limits are off (SSE_AUTH_ENABLED=false, SSE_CONNECT_RATE=0, SSE_PUBLISH_RATE=0, as for every benchmark; set
+them in the environment to override): the worst case, an attacker that holds a valid token.
 """
 import argparse
 import json
@@ -25,6 +27,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+# Probes and attackers send no token; the prod profile has authentication on.
+OPEN = {"SSE_AUTH_ENABLED": "false", "SSE_CONNECT_RATE": "0", "SSE_PUBLISH_RATE": "0"}
+
+
 class Service:
     """The packaged hub as a process, on a free port, with the given environment."""
 
@@ -33,7 +39,8 @@ class Service:
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
-        e = dict(os.environ, QUARKUS_HTTP_PORT=str(self.port), QUARKUS_HTTP_HOST="127.0.0.1", **env)
+        e = dict(OPEN, **os.environ)
+        e.update(QUARKUS_HTTP_PORT=str(self.port), QUARKUS_HTTP_HOST="127.0.0.1", **env)
         self.log = open(os.path.join(HERE, "build", "hostile-service.log"), "w")
         self.proc = subprocess.Popen(["java", "-jar", jar], env=e, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60

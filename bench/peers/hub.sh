@@ -15,6 +15,10 @@ export SSE_MAX_CLIENTS="${SSE_MAX_CLIENTS:-30000}"
 export SSE_MAX_CONNECTIONS_PER_USER="${SSE_MAX_CONNECTIONS_PER_USER:-100000}"
 export SSE_HEARTBEAT_INTERVAL="${SSE_HEARTBEAT_INTERVAL:-30s}"
 export SSE_SHUTDOWN_DRAIN="${SSE_SHUTDOWN_DRAIN:-0s}"
+# The load driver opens thousands of streams and publishes in bursts from loopback, with no token.
+export SSE_AUTH_ENABLED="${SSE_AUTH_ENABLED:-false}"
+export SSE_CONNECT_RATE="${SSE_CONNECT_RATE:-0}"
+export SSE_PUBLISH_RATE="${SSE_PUBLISH_RATE:-0}"
 # One event-loop thread, like every other server here (nginx with one worker, node, the C server): the load
 # driver runs on the machine's other core. Production keeps Quarkus's default (two per core).
 export QUARKUS_VERTX_EVENT_LOOPS_POOL_SIZE="${QUARKUS_VERTX_EVENT_LOOPS_POOL_SIZE:-1}"

@@ -135,6 +135,7 @@ class OpenApiDocTest {
         records.put("Established", ControlFrames.Established.class);
         records.put("Heartbeat", ControlFrames.Heartbeat.class);
         records.put("Truncated", ControlFrames.Truncated.class);
+        records.put("TokenExpired", ControlFrames.TokenExpired.class);
         records.forEach((schema, type) -> assertEquals(
                 Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).collect(Collectors.toCollection(TreeSet::new)),
                 spec.properties.get(schema), "schema " + schema + " vs " + type.getName()));

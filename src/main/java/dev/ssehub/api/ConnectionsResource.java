@@ -28,9 +28,14 @@ import dev.ssehub.hub.CloseReason;
 import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.Hub;
 import dev.ssehub.hub.Subscription;
+import dev.ssehub.security.Caller;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
-/** Management of open streams: list, close, change subscriptions. Admin only once auth exists. */
+/**
+ * Management of open streams: list, close, change subscriptions. With authentication on, an
+ * {@code sse-admin} manages every stream; any other valid token only its own user's streams (and lists
+ * them only with {@code userId} set to its own user).
+ */
 @Path("/api/sse/connections")
 public class ConnectionsResource {
 
@@ -40,6 +45,8 @@ public class ConnectionsResource {
     Hub hub;
     @Inject
     ObjectMapper mapper;
+    @Inject
+    Access access;
 
     @RegisterForReflection
     public record ConnectionView(String clientId, String userId, String sessionId, List<String> topics,
@@ -67,6 +74,11 @@ public class ConnectionsResource {
     public Page list(@RestQuery String userId, @RestQuery String topic, @RestQuery String limit,
             @RestQuery String offset) {
         String user = Requests.optionalName(userId, "userId");
+        Caller caller = access.caller();
+        if (!caller.admin() && (user == null || !user.equals(caller.userId()))) {
+            throw access.denied("Listing streams needs the sse-admin role; without it, list your own with userId="
+                    + "<your user id>");
+        }
         String t = Requests.optionalName(topic, "topic");
         int lim = Requests.intParam(limit, "limit", 100, 1, 1000);
         int off = Requests.intParam(offset, "offset", 0, 0, Integer.MAX_VALUE);
@@ -87,7 +99,9 @@ public class ConnectionsResource {
     @DELETE
     @Path("/{clientId}")
     public Response close(@RestPath String clientId) {
-        find(clientId).close(CloseReason.ADMIN);
+        Connection c = find(clientId);
+        access.manage(c);
+        c.close(CloseReason.ADMIN);
         return Response.noContent().build();
     }
 
@@ -100,6 +114,7 @@ public class ConnectionsResource {
             byte[] body) {
         Requests.requireJson(contentType);
         Connection c = find(clientId);
+        Caller caller = access.manage(c);
         JsonNode node = JsonBodies.parse(mapper, body);
         if (!node.isObject()) {
             throw ApiException.badRequest("Expected a JSON object with add, remove and/or types");
@@ -111,6 +126,7 @@ public class ConnectionsResource {
         });
         Set<String> add = Requests.topics(Requests.strings(node.get("add"), "add"), "add");
         Set<String> remove = Requests.topics(Requests.strings(node.get("remove"), "remove"), "remove");
+        access.topics(caller, c, add);
         Set<String> types = node.hasNonNull("types")
                 ? Requests.types(Requests.strings(node.get("types"), "types"), "types")
                 : null;

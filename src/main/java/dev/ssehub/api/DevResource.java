@@ -1,6 +1,8 @@
 package dev.ssehub.api;
 
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.POST;
@@ -29,32 +31,36 @@ public class DevResource {
     SseConfig config;
     @Inject
     SseMetrics metrics;
+    @Inject
+    Access access;
 
     /** Broadcasts a {@code generic_event} to every stream. */
     @POST
     @Path("/test-event")
     @Produces(MediaType.APPLICATION_JSON)
-    public Response testEvent() {
+    public CompletionStage<Response> testEvent() {
         enabled();
         String data = "{\"message\":\"test event\",\"sentAt\":\"" + Instant.now() + "\"}";
-        Hub.PublishResult r = hub.publish(new Event.Draft("generic_event", data, Target.BROADCAST, null));
-        return Response.accepted(EventsResource.Published.of(r)).build();
+        return hub.publish(List.of(new Event.Draft("generic_event", data, Target.BROADCAST, null)))
+                .thenApply(r -> Response.accepted(EventsResource.Published.of(r.get(0))).build());
     }
 
     /** Closes every stream and clears the replay log and the statistics. */
     @POST
     @Path("/reset")
-    public Response reset() {
+    public CompletionStage<Response> reset() {
         enabled();
-        int closed = hub.reset();
-        metrics.resetStats();
-        LOG.infof("Reset: closed %d streams, cleared the replay log, idempotency keys and statistics", closed);
-        return Response.noContent().build();
+        return hub.reset().thenApply(closed -> {
+            metrics.resetStats();
+            LOG.infof("Reset: closed %d streams, cleared the replay log, idempotency keys and statistics", closed);
+            return Response.noContent().build();
+        });
     }
 
     private void enabled() {
         if (!config.devEndpoints()) {
             throw ApiException.notFound("Development endpoints are off (sse.dev-endpoints=false)");
         }
+        access.admin("A development endpoint");
     }
 }

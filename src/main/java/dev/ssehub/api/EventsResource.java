@@ -2,6 +2,8 @@ package dev.ssehub.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -18,9 +20,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.config.SseConfig;
+import dev.ssehub.hub.Backplane;
 import dev.ssehub.hub.Connection;
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.Hub;
+import dev.ssehub.observability.SseMetrics;
+import dev.ssehub.security.Caller;
+import dev.ssehub.security.Limits;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.smallrye.common.annotation.NonBlocking;
 
@@ -36,29 +42,37 @@ public class EventsResource {
     ObjectMapper mapper;
     @Inject
     SseConfig config;
+    @Inject
+    Access access;
+    @Inject
+    Limits limits;
+    @Inject
+    SseMetrics metrics;
 
     /** The answer to a publish: the id on the wire, the connections it was queued to, and when. */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Published(String id, String type, int delivered, String timestamp, Boolean duplicate) {
-        static Published of(Hub.PublishResult r) {
-            Event e = r.event();
-            return new Published(e.id().toString(), e.type(), r.delivered(), e.timestamp().toString(),
-                    r.duplicate() ? Boolean.TRUE : null);
+        static Published of(Backplane.Published p) {
+            return new Published(p.id().toString(), p.type(), p.delivered(), p.timestamp().toString(),
+                    p.duplicate() ? Boolean.TRUE : null);
         }
     }
 
-    // Publishing only queues bytes (writes happen on each stream's event loop), so it runs on the event loop too.
+    // Publishing waits for the backplane without blocking a thread, and delivery only queues bytes (writes
+    // happen on each stream's event loop), so it runs on the event loop too.
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public Response publish(@RestHeader("Content-Type") String contentType, byte[] body) {
+    public CompletionStage<Response> publish(@RestHeader("Content-Type") String contentType, byte[] body) {
+        Caller caller = access.publisher();
         Requests.requireJson(contentType);
         JsonBodies.Events events = JsonBodies.events(mapper, body, false);
         Event.Draft draft = Requests.draft(events.tree(), events.data().isEmpty() ? null : events.data().get(0), "",
                 config.maxEventBytes());
-        return Response.accepted(Published.of(hub.publish(draft))).build();
+        allow(caller, 1);
+        return hub.publish(List.of(draft)).thenApply(r -> Response.accepted(Published.of(r.get(0))).build());
     }
 
     /** Validates the whole batch first (nothing is published if any entry is bad), then publishes in order. */
@@ -67,7 +81,8 @@ public class EventsResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     @NonBlocking
-    public Response batch(@RestHeader("Content-Type") String contentType, byte[] body) {
+    public CompletionStage<Response> batch(@RestHeader("Content-Type") String contentType, byte[] body) {
+        Caller caller = access.publisher();
         Requests.requireJson(contentType);
         JsonBodies.Events events = JsonBodies.events(mapper, body, true);
         JsonNode node = events.tree();
@@ -81,10 +96,30 @@ public class EventsResource {
         for (int i = 0; i < node.size(); i++) {
             drafts.add(Requests.draft(node.get(i), events.data().get(i), "[" + i + "].", config.maxEventBytes()));
         }
-        List<Published> out = new ArrayList<>(drafts.size());
-        for (Event.Draft d : drafts) {
-            out.add(Published.of(hub.publish(d)));
+        allow(caller, drafts.size());
+        if (drafts.isEmpty()) {
+            return CompletableFuture.completedFuture(Response.accepted(List.of()).build());
         }
-        return Response.accepted(out).build();
+        return hub.publish(drafts).thenApply(r -> Response.accepted(r.stream().map(Published::of).toList()).build());
+    }
+
+    /**
+     * The publisher's rate limit (sse.publish.rate, sse.publish.burst): {@code events} tokens from its bucket,
+     * or 429 with the bucket's refill time as Retry-After; nothing of the request is published then.
+     */
+    private void allow(Caller caller, int events) {
+        long wait = limits.publish().acquire(caller.principal(), events, System.nanoTime());
+        if (wait == 0) {
+            return;
+        }
+        if (wait == Long.MAX_VALUE) {
+            throw ApiException.badRequest("A batch of " + events + " events is more than a publisher may send at once ("
+                    + config.publish().burst() + ", sse.publish.burst); split it");
+        }
+        metrics.rejected(SseMetrics.RequestRejection.RATE);
+        throw new ApiException(429, "rate-limited", "Too many events",
+                "This publisher is over its rate limit (sse.publish.rate " + config.publish().rate()
+                        + " events per second, sse.publish.burst " + config.publish().burst() + "); nothing was published",
+                Limit.retryAfterSeconds(wait));
     }
 }

@@ -65,8 +65,11 @@ public class HttpEdge {
             @ConfigProperty(name = "quarkus.http.limits.max-initial-line-length", defaultValue = "4096") int line,
             @ConfigProperty(name = "quarkus.http.limits.max-header-size", defaultValue = "20K") MemorySize headers) {
         return new HttpGuard.Settings(c.http().headerTimeout(), c.http().maxPending(c.maxClients()),
-                c.http().maxPendingPerAddress(),
-                idle, c.maxBatchBytes(), line, (int) Math.min(Integer.MAX_VALUE, headers.asLongValue()), c.maxClients());
+                c.http().maxPendingPerAddress(), idle, toInt(c.maxBatchBytes()), line, toInt(headers), c.maxClients());
+    }
+
+    private static int toInt(MemorySize size) {
+        return (int) Math.min(Integer.MAX_VALUE, size.asLongValue());
     }
 
     void routes(@Observes Router router) {
@@ -114,9 +117,9 @@ public class HttpEdge {
             return;
         }
         long length = contentLength(req);
-        if (length > config.maxBatchBytes()) {
+        if (length > config.maxBatchBytes().asLongValue()) {
             answer(rc, 413, "body-too-large", "Request body too large", "The request body is larger than "
-                    + config.maxBatchBytes() + " bytes (sse.max-batch-bytes)", true);
+                    + config.maxBatchBytes().asLongValue() + " bytes (sse.max-batch-bytes)", true);
             return;
         }
         boolean h2 = req.version() == HttpVersion.HTTP_2;
@@ -180,10 +183,10 @@ public class HttpEdge {
                 }
                 long now = System.nanoTime();
                 long read = req.bytesRead();
-                if (read > config.maxBatchBytes()) {
+                if (read > config.maxBatchBytes().asLongValue()) {
                     // A peer sending more than it declared (HTTP/1.x chunked bodies are cut by the guard at once).
                     answer(rc, 413, "body-too-large", "Request body too large", "The request body is larger than "
-                            + config.maxBatchBytes() + " bytes (sse.max-batch-bytes)", true);
+                            + config.maxBatchBytes().asLongValue() + " bytes (sse.max-batch-bytes)", true);
                     return;
                 }
                 if (read > lastRead) {
@@ -243,7 +246,7 @@ public class HttpEdge {
         LOG.debugf("Refused %s %s with %d: %s", rc.request().method(), rc.request().path(), status, failure);
         switch (status) {
             case 413 -> answer(rc, 413, "body-too-large", "Request body too large", "The request body is larger than "
-                    + config.maxBatchBytes() + " bytes (sse.max-batch-bytes)", true);
+                    + config.maxBatchBytes().asLongValue() + " bytes (sse.max-batch-bytes)", true);
             case 400 -> answer(rc, 400, "invalid-request", "Invalid request",
                     failure != null && failure.getMessage() != null ? failure.getMessage() : "Malformed HTTP request",
                     false);

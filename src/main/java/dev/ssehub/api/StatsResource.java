@@ -12,6 +12,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 import dev.ssehub.hub.Hub;
 import dev.ssehub.observability.SseMetrics;
+import dev.ssehub.security.Caller;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** {@code GET /api/sse/stats}. */
@@ -22,6 +23,8 @@ public class StatsResource {
     Hub hub;
     @Inject
     SseMetrics metrics;
+    @Inject
+    Access access;
 
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -30,11 +33,19 @@ public class StatsResource {
             String instanceId, Integer userConnections) {
     }
 
-    /** {@code userConnections} is the caller's stream count: with auth off, the user named by {@code userId}. */
+    /**
+     * The instance's figures, and {@code userConnections}: the streams of the user named by {@code userId}
+     * (authentication off, or an {@code sse-admin}), or of the caller's own user (any other token; then
+     * {@code userId} is ignored).
+     */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public StatsView stats(@RestQuery String userId) {
         String user = Requests.optionalName(userId, "userId");
+        Caller caller = access.caller();
+        if (caller.authenticated() && (!caller.admin() || user == null)) {
+            user = caller.userId();
+        }
         return new StatsView(hub.registry().size(), hub.registry().users(), metrics.totalConnections(),
                 metrics.eventsPublished(), metrics.eventsDelivered(), metrics.eventsDropped(), metrics.deliveryErrors(),
                 hub.replayBufferSize(), hub.uptimeSeconds(), hub.instanceId(),

@@ -12,7 +12,8 @@ public class HubSettingsProducer {
     @Singleton
     static HubSettings hubSettings(SseConfig c) {
         return new HubSettings(c.retry(), c.heartbeat().interval(), c.heartbeat().mode(), c.clientTimeout(),
-                c.maxClients(), c.maxConnectionsPerUser(), c.queueSize(), c.slowConsumer(), c.replay().size(),
-                c.replay().maxAge());
+                c.maxClients(), c.maxConnectionsPerUser(), c.queueSize(), c.queueBytes().asLongValue(),
+                c.queueTotalBytes().asLongValue(), c.maxBatchBytes().asLongValue(), c.slowConsumer(), c.replay().size(),
+                c.replay().maxBytes().asLongValue(), c.replay().maxAge());
     }
 }

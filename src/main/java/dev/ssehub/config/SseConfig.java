@@ -7,6 +7,7 @@ import java.util.OptionalInt;
 
 import dev.ssehub.hub.HubSettings.HeartbeatMode;
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -45,6 +46,33 @@ public interface SseConfig {
     @WithDefault("256")
     int queueSize();
 
+    /**
+     * Bytes of frames one connection may have queued while its previous write is pending (each event
+     * counted once per stream, however many streams share it). As large as one batch by default, so that a
+     * client that lags a moment behind a batch is not cut; what many slow streams pin together is bounded
+     * by {@link #queueTotalBytes()}.
+     */
+    @WithName("queue-bytes")
+    @WithDefault("16M")
+    MemorySize queueBytes();
+
+    /**
+     * Bytes of events waiting in all outboxes together, each event counted once; above it, streams that
+     * are behind take no more events (their slow-consumer policy applies).
+     */
+    @WithName("queue-total-bytes")
+    @WithDefault("128M")
+    MemorySize queueTotalBytes();
+
+    /**
+     * Largest body of one publish request (a batch of events), and of any other request (a subscription
+     * change); larger gets 413, declared or as it arrives. It is also the HTTP server's body limit
+     * ({@code quarkus.http.limits.max-body-size}), and at most 64M ({@code quarkus.rest.input-buffer-size}).
+     */
+    @WithName("max-batch-bytes")
+    @WithDefault("16M")
+    MemorySize maxBatchBytes();
+
     /** What a full outbox does: {@code disconnect} (reconnect and replay, nothing lost) or {@code drop-oldest}. */
     @WithName("slow-consumer")
     @WithDefault("disconnect")
@@ -54,14 +82,6 @@ public interface SseConfig {
     @WithName("max-event-bytes")
     @WithDefault("65536")
     int maxEventBytes();
-
-    /**
-     * Largest request body in bytes (a publish, a batch, a subscription change); larger gets 413. It is also
-     * the HTTP server's body limit ({@code quarkus.http.limits.max-body-size}).
-     */
-    @WithName("max-batch-bytes")
-    @WithDefault("1048576")
-    int maxBatchBytes();
 
     /** Timeouts and connection caps of the HTTP layer, for the phases a client controls. */
     Http http();
@@ -77,11 +97,20 @@ public interface SseConfig {
 
     Auth auth();
 
+    Publish publish();
+
+    Connect connect();
+
     Cors cors();
 
-    /** Where events go between instances: {@code memory} (this process only). */
+    /**
+     * Where events go between instances: {@code memory} (this process only) or {@code redis} (one Redis
+     * Stream shared by every instance; the client is configured by {@code quarkus.redis.*}).
+     */
     @WithDefault("memory")
     BackplaneKind backplane();
+
+    Redis redis();
 
     interface Heartbeat {
         /** How often every stream gets a heartbeat; keep it below every proxy's read timeout. */
@@ -135,10 +164,25 @@ public interface SseConfig {
         @WithDefault("10000")
         int size();
 
+        /** Wire bytes kept for replay (ids, types and data of the events held). */
+        @WithName("max-bytes")
+        @WithDefault("64M")
+        MemorySize maxBytes();
+
         /** Oldest event kept for replay. */
         @WithName("max-age")
         @WithDefault("5m")
         Duration maxAge();
+    }
+
+    interface Redis {
+        /** The hash tag of every key the service keeps in Redis: {@code {sse}:events}, {@code {sse}:epoch}, ... */
+        @WithDefault("sse")
+        String prefix();
+
+        /** How long one read of the stream blocks; below the client's command timeout ({@code quarkus.redis.timeout}). */
+        @WithDefault("2s")
+        Duration block();
     }
 
     interface Shutdown {
@@ -148,9 +192,37 @@ public interface SseConfig {
     }
 
     interface Auth {
-        /** Whether streams and publishers need a token. The user id then comes from the token only. */
-        @WithDefault("false")
+        /**
+         * Whether every API call needs a JWT (verified through {@code mp.jwt.verify.*}). The user id then comes
+         * from the token only. On by default, so a deployment is secure unless it says otherwise; the dev and
+         * test profiles turn it off.
+         */
+        @WithDefault("true")
         boolean enabled();
+
+        /** The cookie a browser may carry its token in (after the Authorization header and the access_token parameter). */
+        @WithDefault("sse_token")
+        String cookie();
+
+        /** Streams are closed (with {@code token_expired}) at most this long after they opened, even if the token lives longer. */
+        @WithName("max-stream-lifetime")
+        Optional<Duration> maxStreamLifetime();
+    }
+
+    interface Publish {
+        /** Events per second one publisher may publish (token bucket refill); 0 turns the limit off. */
+        @WithDefault("1000")
+        double rate();
+
+        /** Events one publisher may publish at once (token bucket size). */
+        @WithDefault("2000")
+        int burst();
+    }
+
+    interface Connect {
+        /** Stream opens per second per client address (a bucket of one second's worth); 0 turns the limit off. */
+        @WithDefault("100")
+        double rate();
     }
 
     interface Cors {

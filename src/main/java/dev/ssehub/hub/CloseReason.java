@@ -14,6 +14,11 @@ public enum CloseReason {
     WRITE_ERROR("write_error"),
     /** The service failed while opening the stream; it is closed so it holds no slot. */
     ERROR("error"),
+    /**
+     * Its end time came: the token's {@code exp} or {@code sse.auth.max-stream-lifetime}. The client got
+     * {@code token_expired} first and reconnects with a fresh token.
+     */
+    EXPIRED("expired"),
     /** The service is shutting down. */
     SHUTDOWN("shutdown"),
     /** {@code POST /api/sse/reset} (dev and test only). */

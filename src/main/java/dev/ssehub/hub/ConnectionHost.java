@@ -17,8 +17,11 @@ interface ConnectionHost {
     /** A write failed; the connection closes itself afterwards. */
     void writeFailed(Connection c, DeliveryError kind, Throwable failure);
 
-    /** Its full outbox dropped its oldest event ({@code first}: the first time for this connection). */
-    void droppedOldest(Connection c, boolean first);
+    /** Its full outbox dropped {@code events} events under drop-oldest ({@code first}: the first time for this connection). */
+    void dropped(Connection c, int events, boolean first);
+
+    /** It is ending (see {@link Connection#finish}) and dropped {@code events} queued events that the client will replay. */
+    void discarded(int events);
 
     /** It closed, once, with {@code discardedEvents} events still queued. */
     void closed(Connection c, CloseReason reason, int discardedEvents);

@@ -10,7 +10,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The frames the service itself sends, none with an {@code id:} line so none moves a browser's last
- * event id: the first frame of every stream, {@code replay_truncated} and heartbeats. The records are
+ * event id: the first frame of every stream, {@code replay_truncated}, {@code token_expired} and heartbeats. The records are
  * the JSON of their {@code data} lines (public for the API description).
  */
 public final class ControlFrames {
@@ -27,6 +27,11 @@ public final class ControlFrames {
 
     @RegisterForReflection
     public record Heartbeat(long ts) {
+    }
+
+    /** The data of {@code token_expired}: when the stream's time ran out, in epoch seconds (the token's {@code exp}). */
+    @RegisterForReflection
+    public record TokenExpired(long exp) {
     }
 
     private final ObjectMapper mapper;
@@ -49,6 +54,11 @@ public final class ControlFrames {
     Frame truncated(String requested, EventId oldest) {
         return new Frame(WireFormat.control("replay_truncated",
                 json(new Truncated(requested, oldest == null ? null : oldest.toString()))));
+    }
+
+    /** The last frame of a stream whose end time came; the stream is closed once it is written. */
+    Frame tokenExpired(Instant endsAt) {
+        return new Frame(WireFormat.control("token_expired", json(new TokenExpired(endsAt.getEpochSecond()))));
     }
 
     Frame heartbeat(long nowMillis) {

@@ -1,18 +1,29 @@
 package dev.ssehub.hub;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Instant;
 
 /**
- * A published event: its id, type, data as one line of JSON, target, and the wire bytes, encoded once
- * and shared by every connection and by the replay log.
+ * A published event: its id, type, target, and the wire bytes (with the data as one line of JSON),
+ * encoded once and shared by every connection and by the replay log. The data is kept only inside the
+ * wire bytes: one copy per event, however many streams and logs hold it.
  */
 public final class Event {
+
+    private static final VarHandle QUEUED_BY;
+    static {
+        try {
+            QUEUED_BY = MethodHandles.lookup().findVarHandle(Event.class, "queuedBy", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final EventId id;
     /** {@code id.toString()}, kept: every write records the stream's last event id. */
     private final String idString;
     private final String type;
-    private final String dataJson;
     private final Target target;
     private final String idempotencyKey;
     private final Instant timestamp;
@@ -20,17 +31,19 @@ public final class Event {
     private final Frame wire;
     /** Position in the replay log; set once when the log takes the event. */
     long position = -1;
+    /** Outboxes this event waits in; see {@link OutboxBudget}. */
+    @SuppressWarnings("unused")
+    private volatile int queuedBy;
 
     public Event(EventId id, Draft draft, Instant timestamp, long publishedNanos) {
         this.id = id;
         this.idString = id.toString();
         this.type = draft.type();
-        this.dataJson = draft.dataJson();
         this.target = draft.target();
         this.idempotencyKey = draft.idempotencyKey();
         this.timestamp = timestamp;
         this.publishedNanos = publishedNanos;
-        this.wire = new Frame(WireFormat.event(idString, type, dataJson));
+        this.wire = new Frame(WireFormat.event(idString, type, draft.dataJson()));
     }
 
     public EventId id() {
@@ -43,10 +56,6 @@ public final class Event {
 
     public String type() {
         return type;
-    }
-
-    public String dataJson() {
-        return dataJson;
     }
 
     public Target target() {
@@ -67,6 +76,16 @@ public final class Event {
 
     public Frame wire() {
         return wire;
+    }
+
+    /** One more outbox holds this event; true for the first. */
+    boolean retain() {
+        return (int) QUEUED_BY.getAndAdd(this, 1) == 0;
+    }
+
+    /** One outbox less holds this event; true for the last. */
+    boolean release() {
+        return (int) QUEUED_BY.getAndAdd(this, -1) == 1;
     }
 
     /**

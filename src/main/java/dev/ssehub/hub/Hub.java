@@ -6,10 +6,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
-import jakarta.annotation.PostConstruct;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
@@ -41,11 +42,18 @@ public class Hub implements ConnectionHost {
     private final ControlFrames frames;
     private final Publishing publishing;
     private final Replay replay;
+    private final ReplayLog log;
+    private final OutboxLimits limits;
     private final Instant startedAt = Instant.now();
     private final String instanceId = UUID.randomUUID().toString();
     /** Per {@link DeliveryError}: when it was last logged at WARN (nanoTime), and failures since. */
     private final AtomicLongArray lastWarn = new AtomicLongArray(DeliveryError.values().length);
     private final AtomicLongArray unlogged = new AtomicLongArray(DeliveryError.values().length);
+    /**
+     * Ends streams at their end time, one task per stream that has one (cancelled, and removed from the
+     * queue, when the stream closes first). Created with the first such stream.
+     */
+    private volatile ScheduledThreadPoolExecutor expiries;
 
     @Inject
     public Hub(HubSettings settings, ConnectionRegistry registry, Backplane backplane, HubListener listener,
@@ -55,8 +63,10 @@ public class Hub implements ConnectionHost {
         this.backplane = backplane;
         this.listener = listener;
         this.frames = new ControlFrames(mapper, settings);
-        ReplayLog log = new ReplayLog(settings.replaySize(), settings.replayMaxAge().toMillis(),
+        this.log = new ReplayLog(settings.replaySize(), settings.replayMaxAge().toMillis(), settings.replayMaxBytes(),
                 new EventId(startedAt.toEpochMilli(), 0));
+        this.limits = new OutboxLimits(settings.queueSize(), settings.queueBytes(), settings.maxBatchBytes(),
+                settings.slowConsumer(), new OutboxBudget(settings.queueTotalBytes()));
         this.publishing = new Publishing(log, backplane, registry, listener);
         this.replay = new Replay(log, publishing.lock(), frames);
         for (int i = 0; i < DeliveryError.values().length; i++) {
@@ -64,15 +74,40 @@ public class Hub implements ConnectionHost {
         }
     }
 
-    /** Connects the hub to its backplane: from now on events arrive. */
-    @PostConstruct
+    /**
+     * Connects the hub to its backplane: the history it holds is loaded into the replay log, then events
+     * arrive. Called once at start-up (by the lifecycle layer), before streams are served.
+     */
     public void start() {
-        backplane.start(publishing::dispatch);
+        backplane.start(publishing);
     }
 
-    /** What a client asked for when it opened its stream, validated by the HTTP layer. */
+    /** Disconnects from the backplane and stops the timers of stream end times (shutdown). */
+    public void stop() {
+        backplane.stop();
+        stopTimers();
+    }
+
+    /** Stops the timers of stream end times. */
+    void stopTimers() {
+        ScheduledThreadPoolExecutor e = expiries;
+        if (e != null) {
+            e.shutdownNow();
+        }
+    }
+
+    /**
+     * What a client asked for when it opened its stream, validated and authorized by the HTTP layer
+     * ({@code topics} are within the grant already).
+     */
     public record StreamRequest(String userId, String sessionId, Set<String> topics, Set<String> types,
-            EventId lastEventId, String remoteAddress, String userAgent) {
+            EventId lastEventId, String remoteAddress, String userAgent, Grant grant) {
+
+        /** A stream with no restriction (authentication off). */
+        public StreamRequest(String userId, String sessionId, Set<String> topics, Set<String> types, EventId lastEventId,
+                String remoteAddress, String userAgent) {
+            this(userId, sessionId, topics, types, lastEventId, remoteAddress, userAgent, Grant.UNRESTRICTED);
+        }
     }
 
     /** The stream could not be opened: a limit was reached. */
@@ -89,9 +124,6 @@ public class Hub implements ConnectionHost {
         }
     }
 
-    /** The answer to a publish: the event (the earlier one for a repeated key) and the local streams it was queued to. */
-    public record PublishResult(Event event, int delivered, boolean duplicate) {
-    }
 
     /**
      * Registers a new stream and starts it: the first frame, the replay after {@code lastEventId} if
@@ -102,8 +134,7 @@ public class Hub implements ConnectionHost {
         boolean resume = req.lastEventId() != null;
         Connection c = new Connection(UUID.randomUUID().toString(), req.userId(), req.sessionId(),
                 new Subscription(req.topics(), req.types()), req.remoteAddress(), req.userAgent(),
-                resume ? req.lastEventId().toString() : null, channel, this, settings.queueSize(),
-                settings.slowConsumer(), resume);
+                req.lastEventId(), channel, this, limits, req.grant());
         ConnectionRegistry.Rejection rejection = registry.register(c, settings.maxClients(), settings.maxPerUser());
         if (rejection != null) {
             listener.rejected(rejection);
@@ -125,6 +156,9 @@ public class Hub implements ConnectionHost {
                 }
             }
             c.start(prelude, from);
+            if (req.grant().endsAt() != null) {
+                scheduleEnd(c, req.grant().endsAt());
+            }
         } catch (RuntimeException | Error e) {
             c.close(CloseReason.ERROR);
             throw e;
@@ -135,9 +169,49 @@ public class Hub implements ConnectionHost {
         return c;
     }
 
-    /** Publishes one event; a repeated idempotency key within the replay window publishes nothing. */
-    public PublishResult publish(Event.Draft draft) {
-        return publishing.publish(draft);
+    /**
+     * At {@code endsAt} the stream gets {@code token_expired} and is closed cleanly (see {@link Connection#finish}),
+     * to the millisecond of the timer, not at a heartbeat tick. An end time already past ends it at once.
+     */
+    private void scheduleEnd(Connection c, Instant endsAt) {
+        Frame last = frames.tokenExpired(endsAt);
+        long delay = Math.max(0, endsAt.toEpochMilli() - System.currentTimeMillis());
+        c.expiry(timers().schedule(() -> c.finish(last, CloseReason.EXPIRED), delay, TimeUnit.MILLISECONDS));
+    }
+
+    private ScheduledThreadPoolExecutor timers() {
+        ScheduledThreadPoolExecutor e = expiries;
+        if (e == null) {
+            synchronized (this) {
+                e = expiries;
+                if (e == null) {
+                    e = new ScheduledThreadPoolExecutor(1, r -> {
+                        Thread t = new Thread(r, "sse-stream-expiry");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    // A stream that closes before its end time takes its task out of the queue with it.
+                    e.setRemoveOnCancelPolicy(true);
+                    expiries = e;
+                }
+            }
+        }
+        return e;
+    }
+
+    /** Streams waiting for their end time (for leak checks). */
+    public int scheduledEnds() {
+        ScheduledThreadPoolExecutor e = expiries;
+        return e == null ? 0 : e.getQueue().size();
+    }
+
+    /**
+     * Publishes events, in this order, through the backplane; completes with each one's id and the local
+     * streams it was queued to, or exceptionally with {@link Backplane.UnavailableException}. A repeated
+     * idempotency key within the backplane's window publishes nothing and answers the earlier event.
+     */
+    public CompletionStage<List<Backplane.Published>> publish(List<Event.Draft> drafts) {
+        return publishing.publish(drafts);
     }
 
     /**
@@ -184,11 +258,11 @@ public class Hub implements ConnectionHost {
         return n;
     }
 
-    /** Development only: closes every stream, clears the replay log and the idempotency keys. */
-    public int reset() {
+    /** Development only: closes every stream, clears the replay log and the backplane's history and keys. */
+    public CompletionStage<Integer> reset() {
         int closed = closeAll(CloseReason.RESET);
         publishing.clear();
-        return closed;
+        return backplane.reset().thenApply(done -> closed);
     }
 
     public ConnectionRegistry registry() {
@@ -197,7 +271,17 @@ public class Hub implements ConnectionHost {
 
     /** Events in the replay log. */
     public int replayBufferSize() {
-        return replay.size();
+        return log.size();
+    }
+
+    /** Wire bytes of the events in the replay log. */
+    public long replayBytes() {
+        return log.bytes();
+    }
+
+    /** Bytes of distinct events waiting in stream outboxes. */
+    public long outboxBytes() {
+        return limits.budget().bytes();
     }
 
     public long uptimeSeconds() {
@@ -243,13 +327,19 @@ public class Hub implements ConnectionHost {
     }
 
     @Override
-    public void droppedOldest(Connection c, boolean first) {
-        listener.dropped(DropReason.SLOW_CONSUMER, 1);
+    public void dropped(Connection c, int events, boolean first) {
+        listener.dropped(DropReason.SLOW_CONSUMER, events);
         if (first) {
-            LOG.warnf("Stream %s (user %s, %s) is not keeping up: its outbox of %d is full, dropping its oldest "
+            LOG.warnf("Stream %s (user %s, %s) is not keeping up: its outbox is full (sse.queue-size %d frames, "
+                    + "sse.queue-bytes %d) or all outboxes hold more than sse.queue-total-bytes (%d); dropping "
                     + "events (sse.slow-consumer=drop-oldest); logged once per stream", c.clientId(), c.userId(),
-                    c.remoteAddress(), settings.queueSize());
+                    c.remoteAddress(), limits.frames(), limits.bytes(), limits.budget().limit());
         }
+    }
+
+    @Override
+    public void discarded(int events) {
+        listener.dropped(DropReason.CONNECTION_CLOSED, events);
     }
 
     @Override
@@ -262,11 +352,14 @@ public class Hub implements ConnectionHost {
             listener.dropped(DropReason.CONNECTION_CLOSED, discardedEvents);
         }
         switch (reason) {
-            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox of %d events is full "
-                    + "(sse.slow-consumer=disconnect); it can resume from its last event id", c.clientId(),
-                    c.userId(), c.remoteAddress(), settings.queueSize());
+            case SLOW_CONSUMER -> LOG.warnf("Stream %s (user %s, %s) disconnected: its outbox is full (sse.queue-size "
+                    + "%d frames, sse.queue-bytes %d) or it is behind while all outboxes hold more than "
+                    + "sse.queue-total-bytes (%d) (sse.slow-consumer=disconnect); it can resume from its last event id",
+                    c.clientId(), c.userId(), c.remoteAddress(), limits.frames(), limits.bytes(), limits.budget().limit());
             case TIMEOUT -> LOG.warnf("Stream %s (user %s, %s) closed: a write was pending longer than %s",
                     c.clientId(), c.userId(), c.remoteAddress(), settings.clientTimeout());
+            case EXPIRED -> LOG.debugf("Stream %s (user %s) ended at its end time %s (token expiry or "
+                    + "sse.auth.max-stream-lifetime) after %d events", c.clientId(), c.userId(), c.endsAt(), c.eventsSent());
             default -> LOG.debugf("Stream %s closed (%s) after %d events", c.clientId(), reason.label(),
                     c.eventsSent());
         }

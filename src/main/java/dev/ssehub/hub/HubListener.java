@@ -16,8 +16,11 @@ public interface HubListener {
     /** A stream ended. */
     void closed(CloseReason reason);
 
-    /** An event was accepted into this instance's order (once per event, whichever instance published it). */
-    void published();
+    /**
+     * An event reached this instance from the backplane (once per event, whichever instance published it),
+     * {@code backplaneLatencyMillis} after the backplane accepted it.
+     */
+    void published(long backplaneLatencyMillis);
 
     /**
      * A write completed: {@code events} events reached the stream's socket, {@code replayed} of them from
@@ -49,7 +52,7 @@ public interface HubListener {
         }
 
         @Override
-        public void published() {
+        public void published(long backplaneLatencyMillis) {
         }
 
         @Override

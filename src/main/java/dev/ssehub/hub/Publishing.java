@@ -1,29 +1,26 @@
 package dev.ssehub.hub;
 
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 /**
- * The publish path: idempotency, numbering by the {@link Backplane}, and dispatch of each event to the
- * streams it matches.
+ * The publish path on this instance: drafts go to the {@link Backplane}, which numbers them and keeps
+ * idempotency; every event it hands back ({@link #deliver}) is appended to the replay log and offered to
+ * the matching streams.
  *
- * <p>One lock orders everything: a publish checks its idempotency key and hands the draft to the
- * backplane, and each event the backplane delivers is appended to the replay log and offered to the
- * matching streams, all under {@link #lock}. Every stream therefore sees events in id order, and a
- * resuming stream switches from log replay to live delivery under the same lock ({@link Replay#goLive})
- * with no gap and no duplicate. Offering only queues bytes (the writes happen on each stream's own event
- * loop), so the lock is held for the time it takes to queue an event to its streams.
+ * <p>Delivery is ordered by one lock: each event is appended to the log and offered to its streams under
+ * {@link #lock}, so every stream sees events in id order, and a resuming stream switches from log replay
+ * to live delivery under the same lock ({@link Replay#goLive}) with no gap and no duplicate. The lock is
+ * never held across I/O: offering only queues bytes (the writes happen on each stream's own event loop),
+ * and publishing waits for the backplane without it.
  */
-final class Publishing {
+final class Publishing implements Backplane.Receiver {
 
     private final Object lock = new Object();
     private final ReplayLog log;
     private final Backplane backplane;
     private final ConnectionRegistry registry;
     private final HubListener listener;
-    /** Idempotency key → the event it produced, while that event is in the replay log. Guarded by lock. */
-    private final Map<String, Event> byKey = new LinkedHashMap<>();
 
     Publishing(ReplayLog log, Backplane backplane, ConnectionRegistry registry, HubListener listener) {
         this.log = log;
@@ -37,29 +34,16 @@ final class Publishing {
         return lock;
     }
 
-    /** Publishes one event; a repeated idempotency key within the replay window publishes nothing. */
-    Hub.PublishResult publish(Event.Draft draft) {
-        synchronized (lock) {
-            if (draft.idempotencyKey() != null) {
-                Event earlier = byKey.get(draft.idempotencyKey());
-                if (earlier != null) {
-                    return new Hub.PublishResult(earlier, 0, true);
-                }
-            }
-            Backplane.Published p = backplane.publish(draft);
-            return new Hub.PublishResult(p.event(), p.delivered(), false);
-        }
+    CompletionStage<List<Backplane.Published>> publish(List<Event.Draft> drafts) {
+        return backplane.publish(drafts);
     }
 
     /** The backplane's receiver: log the event, then queue it to every matching live stream. */
-    int dispatch(Event e) {
+    @Override
+    public int deliver(Event e) {
         synchronized (lock) {
             log.append(e, e.timestamp().toEpochMilli());
-            if (e.idempotencyKey() != null) {
-                byKey.put(e.idempotencyKey(), e);
-            }
-            forgetExpiredKeys();
-            listener.published();
+            listener.published(Math.max(0, System.currentTimeMillis() - e.timestamp().toEpochMilli()));
             int delivered = 0;
             for (Connection c : registry.candidates(e.target())) {
                 if (c.accepts(e) && c.offer(e)) {
@@ -70,30 +54,31 @@ final class Publishing {
         }
     }
 
-    /** Ages the log (when nothing is published, nothing else does) and forgets the keys of aged-out events. */
+    @Override
+    public void history(Event e) {
+        synchronized (lock) {
+            log.append(e, System.currentTimeMillis());
+        }
+    }
+
+    @Override
+    public void restart(EventId historyStart) {
+        synchronized (lock) {
+            log.restart(historyStart);
+        }
+    }
+
+    /** Ages the log (when nothing is published, nothing else does). */
     void expire(long nowMillis) {
         synchronized (lock) {
             log.evictExpired(nowMillis);
-            forgetExpiredKeys();
         }
     }
 
-    /** Forgets every event and key (development reset). */
+    /** Forgets every event (development reset). */
     void clear() {
         synchronized (lock) {
             log.clear();
-            byKey.clear();
-        }
-    }
-
-    /** Keys are in publish order, so the expired ones are at the front. */
-    private void forgetExpiredKeys() {
-        Iterator<Event> it = byKey.values().iterator();
-        while (it.hasNext()) {
-            if (log.holds(it.next().position)) {
-                break;
-            }
-            it.remove();
         }
     }
 }

@@ -32,7 +32,7 @@ final class Replay {
 
     /** The next chunk of events for this stream at or after {@code cursor}. */
     ReplayLog.Chunk chunk(Connection c, long cursor) {
-        return log.read(cursor, BATCH, SCAN, c::accepts);
+        return log.read(cursor, BATCH, SCAN, Connection.MAX_WRITE_BYTES, c::accepts);
     }
 
     /**
@@ -43,7 +43,7 @@ final class Replay {
         synchronized (publishLock) {
             long pos = cursor;
             while (pos < log.head()) {
-                ReplayLog.Chunk more = log.read(pos, 1, SCAN, c::accepts);
+                ReplayLog.Chunk more = log.read(pos, 1, SCAN, Long.MAX_VALUE, c::accepts);
                 if (!more.events().isEmpty() || more.fellBehind()) {
                     return false;
                 }
@@ -56,9 +56,5 @@ final class Replay {
 
     Frame truncated(String requested, EventId oldest) {
         return frames.truncated(requested, oldest);
-    }
-
-    int size() {
-        return log.size();
     }
 }

@@ -5,9 +5,10 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * The recent events, for Last-Event-ID replay: a ring of at most {@code size} events no older than
- * {@code maxAge}. It holds the same {@link Event} objects (and so the same wire bytes) that live delivery
- * writes, so history costs one reference per event beyond the events themselves.
+ * The recent events, for Last-Event-ID replay: a ring of at most {@code size} events, at most
+ * {@code maxBytes} of wire bytes in all, none older than {@code maxAge}. It holds the same {@link Event}
+ * objects (and so the same wire bytes) that live delivery writes, so history costs one reference per
+ * event beyond the events themselves.
  *
  * <p>Every event gets a position (0, 1, 2, …) in publish order; a replaying connection keeps a cursor
  * position and reads forward in chunks. Thread-safe; appends come from the single publish path.
@@ -16,16 +17,20 @@ public final class ReplayLog {
 
     private final Event[] ring;
     private final long maxAgeMillis;
-    /** Events before this id are not in this log, and may never have been (they predate this process). */
-    private final EventId historyStart;
+    private final long maxBytes;
+    /** Wire bytes of the events held. */
+    private long bytes;
+    /** Events before this id are not in this log, and may never have been (they predate this history). */
+    private EventId historyStart;
     private long first;
     private long next;
     /** The newest event evicted so far: a client that saw only ids before it has missed something. */
     private EventId lastEvicted;
 
-    public ReplayLog(int size, long maxAgeMillis, EventId historyStart) {
+    public ReplayLog(int size, long maxAgeMillis, long maxBytes, EventId historyStart) {
         this.ring = new Event[size];
         this.maxAgeMillis = maxAgeMillis;
+        this.maxBytes = maxBytes;
         this.historyStart = historyStart;
     }
 
@@ -50,6 +55,10 @@ public final class ReplayLog {
         event.position = next;
         ring[(int) (next % ring.length)] = event;
         next++;
+        bytes += event.wire().length();
+        while (bytes > maxBytes) {
+            evictFirst();
+        }
         evictExpired(nowMillis);
     }
 
@@ -63,6 +72,7 @@ public final class ReplayLog {
     private void evictFirst() {
         int i = (int) (first % ring.length);
         lastEvicted = ring[i].id();
+        bytes -= ring[i].wire().length();
         ring[i] = null;
         first++;
     }
@@ -95,19 +105,27 @@ public final class ReplayLog {
     }
 
     /**
-     * Up to {@code maxEvents} events at or after {@code from} that pass {@code filter}, scanning at most
-     * {@code maxScan} positions so one reader never holds the log for long.
+     * Up to {@code maxEvents} events, and at most {@code maxBytes} of wire bytes unless the first event
+     * alone is larger, at or after {@code from} that pass {@code filter}, scanning at most {@code maxScan}
+     * positions so one reader never holds the log for long.
      */
-    public synchronized Chunk read(long from, int maxEvents, int maxScan, Predicate<Event> filter) {
+    public synchronized Chunk read(long from, int maxEvents, int maxScan, long maxBytes, Predicate<Event> filter) {
         boolean fellBehind = from < first;
         long pos = Math.max(from, first);
         long end = Math.min(next, pos + maxScan);
         List<Event> out = new ArrayList<>(Math.min(maxEvents, (int) (end - pos)));
+        long taken = 0;
         while (pos < end && out.size() < maxEvents) {
-            Event e = slot(pos++);
+            Event e = slot(pos);
             if (filter.test(e)) {
+                int n = e.wire().length();
+                if (!out.isEmpty() && taken + n > maxBytes) {
+                    break;
+                }
                 out.add(e);
+                taken += n;
             }
+            pos++;
         }
         return new Chunk(out, pos, fellBehind, oldestHeld());
     }
@@ -120,9 +138,23 @@ public final class ReplayLog {
         return (int) (next - first);
     }
 
+    /** Wire bytes of the events held. */
+    public synchronized long bytes() {
+        return bytes;
+    }
+
     /** Whether the event at this position is still held. */
     public synchronized boolean holds(long position) {
         return position >= first && position < next;
+    }
+
+    /**
+     * History starts again at {@code start} (the backplane lost its data or restarted its history): the
+     * events held are dropped, and a client resuming from before {@code start} is told it missed events.
+     */
+    public synchronized void restart(EventId start) {
+        clear();
+        historyStart = start;
     }
 
     public synchronized void clear() {

@@ -34,6 +34,15 @@ public interface SseChannel {
     /** Ends the stream cleanly (the client sees the end of the response and reconnects). */
     void close();
 
+    /**
+     * Ends the stream cleanly, then closes the connection under it, so that the client's reconnection
+     * opens a new connection (behind a load balancer, possibly to another instance) instead of reusing
+     * this one. By default the same as {@link #close}.
+     */
+    default void closeConnection() {
+        close();
+    }
+
     /** Drops the TCP connection at once, discarding whatever is still buffered (a stalled client). */
     void abort();
 }

@@ -12,8 +12,8 @@ import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.ConnectionRegistry;
 
 /**
- * Ready while this instance can take another stream: below {@code sse.max-clients} and with its
- * backplane up. Reports the figures so an operator sees how full it is.
+ * Ready while this instance can take another stream and accept events: below {@code sse.max-clients}
+ * and with its backplane up. Reports the figures, and why the backplane is down, so an operator sees it.
  */
 @Readiness
 @ApplicationScoped
@@ -35,6 +35,8 @@ public class CapacityReadiness implements HealthCheck {
                 .withData("activeConnections", active)
                 .withData("maxClients", max)
                 .withData("backplane", backplane.name())
+                .withData("backplaneUp", backplane.isUp())
+                .withData("backplaneStatus", backplane.status())
                 .build();
     }
 }

@@ -13,6 +13,7 @@ import dev.ssehub.hub.CloseReason;
 import dev.ssehub.hub.ConnectionRegistry;
 import dev.ssehub.hub.DeliveryError;
 import dev.ssehub.hub.DropReason;
+import dev.ssehub.hub.HubSettings;
 import dev.ssehub.hub.HubListener;
 import dev.ssehub.transport.StreamTransport;
 import dev.ssehub.transport.WritePath;
@@ -31,6 +32,29 @@ import io.micrometer.core.instrument.Timer;
 @Singleton
 public class SseMetrics implements HubListener {
 
+    /** Why an API request was refused by the security layer; the {@code reason} label of {@code sse_rejected_total}. */
+    public enum RequestRejection {
+        /** A publisher over {@code sse.publish.rate} / {@code sse.publish.burst} (429). */
+        RATE("rate"),
+        /** No valid token (401). */
+        UNAUTHENTICATED("unauthenticated"),
+        /** A valid token that does not allow the request: role, another user's stream, topic (403). */
+        FORBIDDEN("forbidden");
+
+        private final String label;
+
+        RequestRejection(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** The {@code reason} of {@code sse_connections_rejected_total} for stream opens over {@code sse.connect.rate}. */
+    public static final String CONNECT_RATE = "connect_rate";
+
     private final LongAdder opened = new LongAdder();
     private final LongAdder published = new LongAdder();
     private final LongAdder delivered = new LongAdder();
@@ -42,12 +66,18 @@ public class SseMetrics implements HubListener {
     private final Map<ConnectionRegistry.Rejection, Counter> rejected = new EnumMap<>(ConnectionRegistry.Rejection.class);
     private final Map<DropReason, Counter> droppedBy = new EnumMap<>(DropReason.class);
     private final Map<DeliveryError, Counter> errorsBy = new EnumMap<>(DeliveryError.class);
+    private final Map<RequestRejection, Counter> requestsRejected = new EnumMap<>(RequestRejection.class);
+    private final Counter connectRate;
     private final Timer latency;
+    private final Timer backplaneLatency;
 
     public SseMetrics(MeterRegistry registry, ConnectionRegistry connections, Backplane backplane,
-            StreamTransport transport) {
+            StreamTransport transport, HubSettings settings) {
         Gauge.builder("sse.connections.active", connections, ConnectionRegistry::size)
                 .description("Open SSE streams on this instance").register(registry);
+        Gauge.builder("sse.connections.max", settings, HubSettings::maxClients)
+                .description("Streams this instance holds at most (sse.max-clients)").register(registry);
+
         for (WritePath p : WritePath.values()) {
             Gauge.builder("sse.streams", transport, t -> t.streams(p)).tag("path", p.label())
                     .description("Open SSE streams by write path (socket, below_encoder, vertx)").register(registry);
@@ -66,6 +96,13 @@ public class SseMetrics implements HubListener {
         for (ConnectionRegistry.Rejection r : ConnectionRegistry.Rejection.values()) {
             rejected.put(r, Counter.builder("sse.connections.rejected").tag("reason", r.label())
                     .description("SSE streams refused at a limit, by reason").register(registry));
+        }
+        connectRate = Counter.builder("sse.connections.rejected").tag("reason", CONNECT_RATE)
+                .description("SSE streams refused at a limit, by reason").register(registry);
+        for (RequestRejection r : RequestRejection.values()) {
+            requestsRejected.put(r, Counter.builder("sse.rejected").tag("reason", r.label())
+                    .description("API requests refused: rate (publish rate limit), unauthenticated (401), forbidden (403)")
+                    .register(registry));
         }
         FunctionCounter.builder("sse.events.published", published, LongAdder::doubleValue)
                 .description("Events accepted for publishing").register(registry);
@@ -92,6 +129,16 @@ public class SseMetrics implements HubListener {
                 .description("Heartbeats queued to streams").register(registry);
         Gauge.builder("sse.backplane.up", backplane, b -> b.isUp() ? 1 : 0)
                 .description("1 while the backplane accepts events").register(registry);
+        Gauge.builder("sse.backplane.lag.entries", backplane, Backplane::lagEntries)
+                .description("Events the backplane accepted that this instance has not received yet").register(registry);
+        FunctionCounter.builder("sse.backplane.reconnects", backplane, Backplane::reconnects)
+                .description("Reconnections to the backplane after losing it").register(registry);
+        backplaneLatency = Timer.builder("sse.backplane.latency")
+                .description("Publish (accepted by the backplane) to receipt on this instance")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
     }
 
     @Override
@@ -109,9 +156,20 @@ public class SseMetrics implements HubListener {
         rejected.get(reason).increment();
     }
 
+    /** A request refused by the security layer (401, 403, publish rate). */
+    public void rejected(RequestRejection reason) {
+        requestsRejected.get(reason).increment();
+    }
+
+    /** A stream open refused over {@code sse.connect.rate}. */
+    public void connectRateRejected() {
+        connectRate.increment();
+    }
+
     @Override
-    public void published() {
+    public void published(long backplaneLatencyMillis) {
         published.increment();
+        backplaneLatency.record(backplaneLatencyMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -2,12 +2,12 @@ package dev.ssehub.transport;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
 import dev.ssehub.hub.Frame;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
 /**
@@ -35,15 +35,57 @@ final class ChunkEncoder {
     private ChunkEncoder() {
     }
 
-    /** Several frames as one chunk in a new direct buffer of this stream's own (released by whoever writes it). */
-    static ByteBuf batch(ByteBufAllocator alloc, List<Frame> frames) {
-        int total = 0;
-        for (int i = 0; i < frames.size(); i++) {
-            total += frames.get(i).length();
+    /** The frames' shared chunks as one buffer for the pipeline, without a copy. */
+    static ByteBuf wrap(List<Frame> frames) {
+        if (frames.size() == 1) {
+            return Unpooled.wrappedBuffer(frames.get(0).encoded(SHARED).duplicate());
         }
-        ByteBuf buf = alloc.directBuffer(total + OVERHEAD);
-        write(buf, frames, total);
-        return buf;
+        ByteBuffer[] chunks = new ByteBuffer[frames.size()];
+        for (int i = 0; i < chunks.length; i++) {
+            chunks[i] = frames.get(i).encoded(SHARED).duplicate();
+        }
+        return Unpooled.wrappedBuffer(chunks.length, chunks);
+    }
+
+    /**
+     * The frames' bytes without the chunk framing, as views of their shared chunks: what the Vert.x
+     * response writes (it frames them itself), so no write of any path copies a frame on the heap or
+     * has Netty copy it into direct memory of the stream's own.
+     */
+    static ByteBuf bodies(List<Frame> frames) {
+        if (frames.size() == 1) {
+            return Unpooled.wrappedBuffer(body(frames.get(0)));
+        }
+        ByteBuffer[] parts = new ByteBuffer[frames.size()];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = body(frames.get(i));
+        }
+        return Unpooled.wrappedBuffer(parts.length, parts);
+    }
+
+    private static ByteBuffer body(Frame frame) {
+        ByteBuffer chunk = frame.encoded(SHARED).duplicate();
+        int end = chunk.limit() - CRLF.length;
+        chunk.limit(end).position(end - frame.length());
+        return chunk;
+    }
+
+    /** What a partial write of the first {@code n} chunks left: the bytes after the first {@code written}. */
+    static ByteBuf remainder(ByteBuffer[] chunks, int n, long written) {
+        ByteBuffer[] rest = new ByteBuffer[n];
+        int k = 0;
+        long skip = written;
+        for (int i = 0; i < n; i++) {
+            ByteBuffer c = chunks[i].duplicate();
+            if (skip >= c.remaining()) {
+                skip -= c.remaining();
+                continue;
+            }
+            c.position(c.position() + (int) skip);
+            skip = 0;
+            rest[k++] = c;
+        }
+        return Unpooled.wrappedBuffer(k, Arrays.copyOf(rest, k));
     }
 
     /** Writes the frames ({@code length} bytes in all) as one chunk. */

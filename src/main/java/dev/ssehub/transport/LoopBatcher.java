@@ -74,10 +74,13 @@ final class LoopBatcher implements Runnable {
         long deadline = System.nanoTime() + SLICE_NANOS;
         int ran = 0;
         while (true) {
-            Runnable task = own.pollFirst();
-            if (task == null) {
-                task = tasks.poll();
+            // What other threads submitted until now joins the loop's queue before the next task runs, so a
+            // task that this task submits (a stream whose write completed at once and that has more to write)
+            // queues behind the streams already waiting instead of going ahead of them all.
+            for (Runnable t; (t = tasks.poll()) != null;) {
+                own.addLast(t);
             }
+            Runnable task = own.pollFirst();
             if (task == null) {
                 scheduled.set(false);
                 // A task offered while `scheduled` was still set did not schedule a run: take it now.

@@ -14,6 +14,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.ssehub.hub.DeliveryError;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Errors;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxException;
@@ -53,6 +54,8 @@ public class StreamTransport {
     private final AtomicIntegerArray logged = new AtomicIntegerArray(WritePath.values().length);
     private final LongAdder[] fallbacks = { new LongAdder(), new LongAdder() };
     private final boolean rawAllowed;
+    /** Whether the epoll transport works here; read at run time (a native image must not keep the build machine's answer). */
+    private final boolean epoll = epollAvailable();
 
     /**
      * @param accessLog whether the HTTP access log is on: raw writes would log every stream with the size of
@@ -84,6 +87,18 @@ public class StreamTransport {
 
     boolean rawAllowed() {
         return rawAllowed;
+    }
+
+    boolean epoll() {
+        return epoll;
+    }
+
+    private static boolean epollAvailable() {
+        try {
+            return Epoll.isAvailable();
+        } catch (Throwable t) {
+            return false;
+        }
     }
 
     /** A stream took this path; the first stream on each path says so in the log, with why. */

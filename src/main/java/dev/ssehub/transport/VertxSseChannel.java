@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -24,10 +25,11 @@ import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.http.HttpContentEncoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -44,7 +46,10 @@ import io.vertx.core.net.impl.ConnectionBase;
  * (one {@code write(2)} of a shared chunk on the socket), {@link WritePath#BELOW_ENCODER} (ready-made
  * chunks into the pipeline below the HTTP encoder) or {@link WritePath#VERTX} (the Vert.x response, for
  * HTTP/2, HTTP/1.0, compression, and whenever the HTTP access log is on). Raw chunks of an event are built
- * once in direct memory ({@link ChunkEncoder#SHARED}) and the same bytes go to every stream.
+ * once in direct memory ({@link ChunkEncoder#SHARED}) and the same bytes go to every stream; a write of
+ * several frames hands the kernel their shared chunks as they are ({@code writev}), so a stream never
+ * copies frames into memory of its own. A failed allocation or write is reported through the write's
+ * {@code done}, never thrown, so the stream is closed instead of left silent.
  *
  * <p><b>Invariants</b> (docs/architecture.md explains why each matters):
  * <ol>
@@ -64,11 +69,13 @@ import io.vertx.core.net.impl.ConnectionBase;
  * <li>What the raw paths skip: Vert.x's write-queue accounting ({@code writeQueueFull}, drain handlers:
  * the stream's own one-write-in-flight rule does that job), Vert.x's bytes-written metrics, and the
  * access log's response sizes (so an access log forces the Vert.x path).
+ * <li>A write's {@code done} never runs inside Netty's HTTP encoder, which is not re-entrant (what the hub
+ * does with a failure writes through it again). Enforced: a Vert.x write that fails before
+ * {@code response.write} returned reports from a later task ({@link VertxWrite}).
  * </ol>
  */
 public final class VertxSseChannel implements SseChannel {
 
-    private static final boolean EPOLL = epollAvailable();
     private static final VarHandle COUNTED;
     static {
         try {
@@ -77,6 +84,8 @@ public final class VertxSseChannel implements SseChannel {
             throw new ExceptionInInitializerError(e);
         }
     }
+    /** Room for the shared chunks of one write (see {@code Connection.MAX_WRITE_FRAMES}), per loop thread. */
+    private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1024]);
     private static final int NOT_COUNTED = 0;
     private static final int COUNTED_OPEN = 1;
     private static final int RELEASED = 2;
@@ -138,7 +147,7 @@ public final class VertxSseChannel implements SseChannel {
             writeThroughVertx(frames, done);
             return false;
         }
-        return p == WritePath.SOCKET ? writeToSocket(frames, done) : writeBelowEncoder(rawChunk(frames), done);
+        return p == WritePath.SOCKET ? writeToSocket(frames, done) : writeBelowEncoder(frames, done);
     }
 
     /** The path this stream writes by; null before its first write. */
@@ -153,59 +162,60 @@ public final class VertxSseChannel implements SseChannel {
 
     /**
      * {@link WritePath#SOCKET}: when nothing of this connection waits in Netty (so a direct write keeps the
-     * byte order), one {@code write(2)}; what the socket does not take goes below the encoder, and Netty
-     * writes it when the socket drains.
+     * byte order), one {@code write(2)} of a frame's shared chunk, or one {@code writev(2)} of several
+     * frames' shared chunks: no copy into memory of this stream's own. What the socket does not take goes
+     * below the encoder, and Netty writes it when the socket drains.
      */
     private boolean writeToSocket(List<Frame> frames, Consumer<Throwable> done) {
         if (!nothingPending()) {
-            return writeBelowEncoder(rawChunk(frames), done);
+            return writeBelowEncoder(frames, done);
         }
-        if (frames.size() == 1) {
-            // The usual case: one event, one write(2) of the shared bytes, no allocation.
-            ByteBuffer chunk = frames.get(0).encoded(ChunkEncoder.SHARED);
-            int n;
-            try {
-                n = fd.write(chunk, chunk.position(), chunk.limit());
-            } catch (IOException e) {
-                done.accept(e);
-                return false;
+        ByteBuffer[] chunks = SCRATCH.get();
+        int n = frames.size();
+        long total = 0;
+        long written;
+        try {
+            if (chunks.length < n) {
+                chunks = new ByteBuffer[n];
+                SCRATCH.set(chunks);
             }
-            if (n == chunk.remaining()) {
+            for (int i = 0; i < n; i++) {
+                chunks[i] = frames.get(i).encoded(ChunkEncoder.SHARED);
+                total += chunks[i].remaining();
+            }
+            written = n == 1
+                    ? fd.write(chunks[0], chunks[0].position(), chunks[0].limit())
+                    : fd.writev(chunks, 0, n, total);
+            if (written == total) {
                 return true;
             }
-            return writeBelowEncoder(Unpooled.wrappedBuffer(chunk.duplicate()).skipBytes(n), done);
+            return writeBelowEncoder(ChunkEncoder.remainder(chunks, n, written), done);
+        } catch (Throwable t) {
+            // An allocation that failed (the shared chunk), or the socket: reported, never thrown.
+            done.accept(t);
+            return false;
+        } finally {
+            Arrays.fill(chunks, 0, Math.min(n, chunks.length), null);
         }
-        ByteBuf buf = ChunkEncoder.batch(encoder.alloc(), frames);
-        if (buf.hasMemoryAddress()) {
-            int n;
-            try {
-                n = fd.writeAddress(buf.memoryAddress(), buf.readerIndex(), buf.writerIndex());
-            } catch (IOException e) {
-                buf.release();
-                done.accept(e);
-                return false;
-            }
-            if (n == buf.readableBytes()) {
-                buf.release();
-                return true;
-            }
-            buf.skipBytes(n);
-        }
-        return writeBelowEncoder(buf, done);
     }
 
-    /** One raw chunk of the frames: the shared chunk of a single frame, or a batch buffer of this stream's own. */
-    private ByteBuf rawChunk(List<Frame> frames) {
-        return frames.size() == 1
-                ? Unpooled.wrappedBuffer(frames.get(0).encoded(ChunkEncoder.SHARED).duplicate())
-                : ChunkEncoder.batch(encoder.alloc(), frames);
+    /** {@link WritePath#BELOW_ENCODER}: the frames' shared chunks, wrapped without a copy. */
+    private boolean writeBelowEncoder(List<Frame> frames, Consumer<Throwable> done) {
+        ByteBuf chunks;
+        try {
+            chunks = ChunkEncoder.wrap(frames);
+        } catch (Throwable t) {
+            done.accept(t);
+            return false;
+        }
+        return writeBelowEncoder(chunks, done);
     }
 
-    /** {@link WritePath#BELOW_ENCODER}: the chunk enters the pipeline after the HTTP encoder; Netty releases it. */
-    private boolean writeBelowEncoder(ByteBuf chunk, Consumer<Throwable> done) {
+    /** The chunks enter the pipeline after the HTTP encoder; Netty releases them once written. */
+    private boolean writeBelowEncoder(ByteBuf chunks, Consumer<Throwable> done) {
         ChannelPromise promise = encoder.newPromise();
         promise.addListener(f -> done.accept(f.isSuccess() ? null : f.cause()));
-        encoder.writeAndFlush(chunk, promise);
+        encoder.writeAndFlush(chunks, promise);
         return false;
     }
 
@@ -218,20 +228,51 @@ public final class VertxSseChannel implements SseChannel {
 
     private void writeThroughVertx(List<Frame> frames, Consumer<Throwable> done) {
         Buffer buffer;
-        if (frames.size() == 1) {
-            buffer = Buffer.buffer(Unpooled.wrappedBuffer(frames.get(0).bytes()));
-        } else {
-            byte[][] parts = new byte[frames.size()][];
-            for (int i = 0; i < parts.length; i++) {
-                parts[i] = frames.get(i).bytes();
-            }
-            buffer = Buffer.buffer(Unpooled.wrappedBuffer(parts));
-        }
         try {
-            response.write(buffer, ar -> done.accept(ar.succeeded() ? null : ar.cause()));
-        } catch (IllegalStateException closed) {
+            buffer = Buffer.buffer(ChunkEncoder.bodies(frames));
+        } catch (RuntimeException | Error e) {
+            // Memory for the frames' shared chunks ran out: reported, never thrown.
+            done.accept(e);
+            return;
+        }
+        VertxWrite write = new VertxWrite(done);
+        try {
+            response.write(buffer, write);
+        } catch (RuntimeException | Error e) {
             // The response was ended under us (a close raced the write).
-            done.accept(closed);
+            done.accept(e);
+            return;
+        }
+        write.returned = true;
+    }
+
+    /**
+     * The completion of one write through the Vert.x response. A write into a pipeline whose socket the
+     * loop has just closed (before the close handlers ran, so Vert.x does not know) fails at once, inside
+     * Netty's HTTP encoder. What {@code done} does with a failure (the hub closes the stream, which ends the
+     * response) writes through that encoder again, and it is not re-entrant: its output list still holds
+     * the failed write's released buffers, which it would release again. So a failure that arrives before
+     * {@code response.write} returned is reported from a later task on the loop.
+     */
+    private final class VertxWrite implements Handler<AsyncResult<Void>> {
+        private final Consumer<Throwable> done;
+        /** Set once response.write returned; read on the loop (a stale false only defers the report). */
+        volatile boolean returned;
+
+        VertxWrite(Consumer<Throwable> done) {
+            this.done = done;
+        }
+
+        @Override
+        public void handle(AsyncResult<Void> ar) {
+            if (ar.succeeded()) {
+                done.accept(null);
+            } else if (returned) {
+                done.accept(ar.cause());
+            } else {
+                Throwable failure = ar.cause();
+                execute(() -> done.accept(failure));
+            }
         }
     }
 
@@ -263,13 +304,13 @@ public final class VertxSseChannel implements SseChannel {
                 why = "HTTP compression is on (quarkus.http.enable-compression)";
             } else if (enc == null) {
                 why = "no HTTP/1.1 encoder in the pipeline " + pipeline.names();
-            } else if (EPOLL && ch instanceof AbstractEpollStreamChannel epoll && directToSocket(pipeline, enc)) {
+            } else if (transport.epoll() && ch instanceof AbstractEpollStreamChannel epoll && directToSocket(pipeline, enc)) {
                 chosen = WritePath.SOCKET;
                 fd = epoll.fd();
                 why = "plain HTTP/1.1 on the epoll transport";
             } else {
                 chosen = WritePath.BELOW_ENCODER;
-                why = EPOLL ? "an outbound handler (TLS) sits between the encoder and the socket: " + pipeline.names()
+                why = transport.epoll() ? "an outbound handler (TLS) sits between the encoder and the socket: " + pipeline.names()
                         : "the NIO transport (no direct socket writes)";
             }
         }
@@ -299,14 +340,6 @@ public final class VertxSseChannel implements SseChannel {
         return false;
     }
 
-    private static boolean epollAvailable() {
-        try {
-            return Epoll.isAvailable();
-        } catch (Throwable t) {
-            return false;
-        }
-    }
-
     /** The stream ended (whatever ended it): it no longer counts on its path. Idempotent. */
     void released() {
         closing = true;
@@ -318,7 +351,32 @@ public final class VertxSseChannel implements SseChannel {
     @Override
     public void close() {
         closing = true;
-        sink.close();
+        Channel ch = nettyChannel();
+        if (ch != null && !ch.isActive()) {
+            // The client is gone and Vert.x has not yet seen the connection close (a write just failed):
+            // ending the response now would write to a closed socket. Once the loop has handled the close,
+            // the sink sees a closed response and only releases the stream.
+            ch.eventLoop().execute(sink::close);
+        } else {
+            sink.close();
+        }
+    }
+
+    @Override
+    public void closeConnection() {
+        close();
+        Channel ch = nettyChannel();
+        if (ch != null) {
+            // After the response's last chunk, which close() queued on the loop before this task.
+            ch.eventLoop().execute(() -> ch.close());
+        }
+    }
+
+    private Channel nettyChannel() {
+        if (encoder != null) {
+            return encoder.channel();
+        }
+        return request.connection() instanceof ConnectionBase base ? base.channel() : null;
     }
 
     @Override

@@ -32,7 +32,7 @@ class ReplayMaxAgeTest {
     public static class ShortWindow implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("sse.replay.max-age", "1s");
+            return Map.of("sse.replay.max-age", "3s");
         }
     }
 

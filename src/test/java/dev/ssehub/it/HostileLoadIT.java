@@ -22,7 +22,9 @@ import dev.ssehub.support.SseClient;
  * with the default settings are in docs/robustness.md.
  *
  * <p>Attackers connect from 127.0.0.2 and up, probes and ordinary clients from 127.0.0.1, as in production
- * where a probe does not share the attacker's address.
+ * where a probe does not share the attacker's address. Authentication and rate limits are off
+ * ({@link ServiceProcess#OPEN}): the worst case, an attacker that holds a valid token, and probes that
+ * publish without one.
  */
 class HostileLoadIT {
 
@@ -39,7 +41,8 @@ class HostileLoadIT {
      */
     @Test
     void stalledUploadsAreClosedAndNothingElseWaits() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(Map.of("SSE_HTTP_BODY_TIMEOUT", "3s"));
+        try (ServiceProcess svc = ServiceProcess.start(
+                ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_HTTP_BODY_TIMEOUT", "3s")));
                 Sockets attack = new Sockets()) {
             svc.awaitReady(Duration.ofSeconds(30));
             int threadsBefore = threads(svc);
@@ -82,7 +85,8 @@ class HostileLoadIT {
      */
     @Test
     void halfSentHeadsAreClosedAndStreamsStillOpen() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(Map.of("SSE_HTTP_HEADER_TIMEOUT", "3s"));
+        try (ServiceProcess svc = ServiceProcess.start(
+                ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_HTTP_HEADER_TIMEOUT", "3s")));
                 Sockets attack = new Sockets()) {
             svc.awaitReady(Duration.ofSeconds(30));
             List<Prober> probers = List.of(Prober.get(svc.port, "/q/health/live"),

@@ -22,10 +22,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import dev.ssehub.support.Tokens;
+
 /**
  * Every refusal the HTTP layer makes on its own (before any resource runs) answers application/problem+json
  * with a detail saying what was wrong, and none writes an ERROR line to the log. Spoken over raw sockets to
- * the packaged service in the prod profile, where CORS allows no other origin.
+ * the packaged service in the prod profile, where CORS allows no other origin and authentication is on: the
+ * HTTP layer refuses before any token is looked at; a request that passes it needs one ({@code {token}} in a
+ * case: a publisher's).
  */
 class HttpRefusalsIT {
 
@@ -34,7 +38,9 @@ class HttpRefusalsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        svc = ServiceProcess.start(Map.of("SSE_HTTP_HEADER_TIMEOUT", "2s", "SSE_HTTP_BODY_TIMEOUT", "2s"));
+        // A body limit of 1M (the default is 16M) keeps the chunked case small.
+        svc = ServiceProcess.start(ServiceProcess.with(ServiceProcess.AUTH_ON, Map.of("SSE_HTTP_HEADER_TIMEOUT", "2s",
+                "SSE_HTTP_BODY_TIMEOUT", "2s", "SSE_MAX_BATCH_BYTES", "1M")));
         svc.awaitReady(Duration.ofSeconds(30));
     }
 
@@ -55,10 +61,12 @@ class HttpRefusalsIT {
             "CORS preflight|OPTIONS /api/sse/events HTTP/1.1\\r\\nHost: x\\r\\nOrigin: http://evil.example\\r\\nAccess-Control-Request-Method: POST\\r\\n\\r\\n|403|origin-not-allowed|http://evil.example",
             "declared body over the limit|POST /api/sse/events HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: 1048577\\r\\n\\r\\n|413|body-too-large|sse.max-batch-bytes",
             "declared body over the limit elsewhere|POST /q/health HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 20000000\\r\\n\\r\\n|413|body-too-large|1048576 bytes",
-            "missing Content-Type|POST /api/sse/events HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 12\\r\\n\\r\\n{\"type\":\"x\"}|415|unsupported-media-type|Content-Type",
+            "no token|POST /api/sse/events HTTP/1.1\\r\\nHost: x\\r\\nContent-Type: application/json\\r\\nContent-Length: 12\\r\\n\\r\\n{\"type\":\"x\"}|401|unauthorized|token",
+            "missing Content-Type|POST /api/sse/events HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer {token}\\r\\nContent-Length: 12\\r\\n\\r\\n{\"type\":\"x\"}|415|unsupported-media-type|Content-Type",
     })
     void refusalsAreProblems(String name, String request, int status, String slug, String detail) throws Exception {
-        String answer = exchange(request.replace("\\r\\n", "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        String answer = exchange(request.replace("\\r\\n", "\r\n").replace("{token}", Tokens.publisher().sign())
+                .getBytes(StandardCharsets.ISO_8859_1));
         assertProblem(answer, status, slug, detail);
     }
 

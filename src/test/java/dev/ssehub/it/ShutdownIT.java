@@ -23,7 +23,8 @@ class ShutdownIT {
 
     @Test
     void sigtermDrainsStreamsThenExits() throws Exception {
-        try (ServiceProcess svc = ServiceProcess.start(Map.of("SSE_SHUTDOWN_DRAIN", "3s", "SSE_HEARTBEAT_INTERVAL", "1s"))) {
+        try (ServiceProcess svc = ServiceProcess.start(ServiceProcess.with(ServiceProcess.OPEN,
+                Map.of("SSE_SHUTDOWN_DRAIN", "3s", "SSE_HEARTBEAT_INTERVAL", "1s")))) {
             svc.awaitReady(Duration.ofSeconds(30));
             List<SseClient> clients = new ArrayList<>();
             for (int i = 0; i < 6; i++) {

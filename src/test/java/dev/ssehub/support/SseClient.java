@@ -1,19 +1,26 @@
 package dev.ssehub.support;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A real streaming SSE client for tests: java.net.http with a line subscriber, parsing frames as the
@@ -36,13 +43,18 @@ public final class SseClient implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     private final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
-    private final HttpResponse<Stream<String>> response;
+    /** The HTTP response; null for a stream read from a raw socket ({@link #over}). */
+    private final HttpResponse<?> response;
+    private final Stream<String> body;
+    private final AutoCloseable closer;
     private final CompletableFuture<Void> reader;
     private volatile boolean ended;
     private volatile long endedNanos;
 
-    private SseClient(HttpResponse<Stream<String>> response) {
+    private SseClient(HttpResponse<?> response, Stream<String> body, AutoCloseable closer) {
         this.response = response;
+        this.body = body;
+        this.closer = closer;
         // A thread of its own: the common pool has one thread on a 2-core machine, and readers block.
         this.reader = new CompletableFuture<>();
         Thread t = new Thread(() -> {
@@ -63,13 +75,55 @@ public final class SseClient implements AutoCloseable {
 
     /** Connects with the given client (another HTTP version, TLS). */
     public static SseClient connect(HttpClient http, String url, String lastEventId) {
+        return connect(http, url, lastEventId, Map.of());
+    }
+
+    /** Connects with extra request headers (Authorization, Cookie). */
+    public static SseClient connect(String url, String lastEventId, Map<String, String> headers) {
+        return connect(HTTP, url, lastEventId, headers);
+    }
+
+    public static SseClient connect(HttpClient http, String url, String lastEventId, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").GET();
         if (lastEventId != null) {
             b.header("Last-Event-ID", lastEventId);
         }
+        headers.forEach(b::header);
+        HttpResponse<Stream<String>> r = send(http, b.build(), HttpResponse.BodyHandlers.ofLines());
+        return new SseClient(r, r.body(), r.body());
+    }
+
+    /**
+     * Connects asking for a gzip-compressed stream ({@code Accept-Encoding: gzip}) and decodes it as it
+     * arrives when the server compresses it (the JDK client does not decode content codings itself).
+     */
+    public static SseClient connectGzip(HttpClient http, String url) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream")
+                .header("Accept-Encoding", "gzip").GET().build();
+        HttpResponse<InputStream> r = send(http, request, HttpResponse.BodyHandlers.ofInputStream());
+        InputStream in = r.body();
+        if ("gzip".equals(r.headers().firstValue("content-encoding").orElse(null))) {
+            try {
+                in = new GZIPInputStream(in) {
+                    /*
+                     * GZIPInputStream says 1 until the end of the data, so the reader above keeps reading for a
+                     * full buffer and blocks though a whole event has been inflated: say what is really known.
+                     */
+                    @Override
+                    public int available() {
+                        return 0;
+                    }
+                };
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return new SseClient(r, lines(in), r.body());
+    }
+
+    private static <T> HttpResponse<T> send(HttpClient http, HttpRequest request, HttpResponse.BodyHandler<T> body) {
         try {
-            HttpResponse<Stream<String>> r = http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
-            return new SseClient(r);
+            return http.send(request, body);
         } catch (IOException e) {
             throw new RuntimeException(e);
         } catch (InterruptedException e) {
@@ -78,49 +132,31 @@ public final class SseClient implements AutoCloseable {
         }
     }
 
+    /** Reads a stream's body from a raw connection (e.g. an HTTP/1.0 socket after its head); closing closes it. */
+    public static SseClient over(InputStream body, AutoCloseable connection) {
+        return new SseClient(null, lines(body), connection);
+    }
+
+    private static Stream<String> lines(InputStream in) {
+        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines();
+    }
+
     public int status() {
         return response.statusCode();
     }
 
-    public HttpResponse<Stream<String>> response() {
+    /** The HTTP response (status, headers, version); null for a stream read from a raw socket. */
+    public HttpResponse<?> response() {
         return response;
     }
 
     private void read() {
-        List<String> lines = new ArrayList<>();
-        String id = null, event = null;
-        StringBuilder data = null;
-        Long retry = null;
-        boolean comment = false;
-        try (Stream<String> body = response.body()) {
+        Parser parser = new Parser();
+        try (body) {
             for (String line : (Iterable<String>) body::iterator) {
-                if (line.isEmpty()) {
-                    if (!lines.isEmpty()) {
-                        frames.add(new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines),
-                                System.nanoTime()));
-                    }
-                    lines.clear();
-                    id = event = null;
-                    data = null;
-                    retry = null;
-                    comment = false;
-                    continue;
-                }
-                lines.add(line);
-                int colon = line.indexOf(':');
-                String field = colon < 0 ? line : line.substring(0, colon);
-                String value = colon < 0 ? "" : line.substring(colon + 1);
-                if (value.startsWith(" ")) {
-                    value = value.substring(1);
-                }
-                switch (field) {
-                    case "" -> comment = true;
-                    case "id" -> id = value;
-                    case "event" -> event = value;
-                    case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
-                    case "retry" -> retry = Long.parseLong(value);
-                    default -> {
-                    }
+                Frame f = parser.line(line, System.nanoTime());
+                if (f != null) {
+                    frames.add(f);
                 }
             }
         } catch (Exception e) {
@@ -128,6 +164,54 @@ public final class SseClient implements AutoCloseable {
         } finally {
             endedNanos = System.nanoTime();
             ended = true;
+        }
+    }
+
+    /**
+     * The event-stream parser, one line (without its line ending) at a time: fields up to a blank line,
+     * one leading space stripped from a value, several {@code data} lines joined with LF. Shared with the
+     * unit tests, which parse the bytes a fake transport was given.
+     */
+    public static final class Parser {
+        private final List<String> lines = new ArrayList<>();
+        private String id;
+        private String event;
+        private StringBuilder data;
+        private Long retry;
+
+        /** Takes one line; returns the frame a blank line completes, else null. */
+        public Frame line(String line, long nowNanos) {
+            if (line.isEmpty()) {
+                Frame f = lines.isEmpty() ? null
+                        : new Frame(id, event, data == null ? null : data.toString(), retry, List.copyOf(lines), nowNanos);
+                lines.clear();
+                id = event = null;
+                data = null;
+                retry = null;
+                return f;
+            }
+            lines.add(line);
+            int colon = line.indexOf(':');
+            String field = colon < 0 ? line : line.substring(0, colon);
+            String value = colon < 0 ? "" : line.substring(colon + 1);
+            if (value.startsWith(" ")) {
+                value = value.substring(1);
+            }
+            switch (field) {
+                case "id" -> id = value;
+                case "event" -> event = value;
+                case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                case "retry" -> retry = Long.parseLong(value);
+                default -> {
+                    // a comment (empty field name) or a field the spec tells clients to ignore
+                }
+            }
+            return null;
+        }
+
+        /** Whether a frame has begun and not yet been completed by a blank line. */
+        public boolean midFrame() {
+            return !lines.isEmpty();
         }
     }
 
@@ -195,7 +279,7 @@ public final class SseClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            response.body().close();
+            closer.close();
         } catch (Exception ignored) {
             // already closed
         }

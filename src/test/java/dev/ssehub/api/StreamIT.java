@@ -1,0 +1,11 @@
+package dev.ssehub.api;
+
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/**
+ * {@link StreamTest} against the packaged application: the jar in {@code ./mvnw verify}, the native
+ * executable with {@code -Dnative}. It runs with the test profile (quarkus.test.integration-test-profile).
+ */
+@QuarkusIntegrationTest
+class StreamIT extends StreamTest {
+}
