@@ -123,9 +123,10 @@ public class HttpEdge {
             return;
         }
         boolean h2 = req.version() == HttpVersion.HTTP_2;
-        if (h2 && length < 0 && takesBody(req.method())) {
+        if (h2 && length < 0 && takesBody(req.method()) && HttpGuard.bodyMayFollow(req)) {
             // HTTP/1.x bodies without a length (chunked) are counted by the connection guard as they arrive;
-            // HTTP/2 ones are not, and would be buffered whole before a limit applies.
+            // HTTP/2 ones are not, and would be buffered whole before a limit applies. (A head that ended its
+            // stream has no body: it passes.)
             answer(rc, 411, "length-required", "Length required",
                     "A request body over HTTP/2 needs a Content-Length (at most sse.max-batch-bytes)", true);
             return;

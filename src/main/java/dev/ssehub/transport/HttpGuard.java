@@ -24,6 +24,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -166,6 +168,20 @@ public class HttpGuard {
         }
         c.requestStarted();
         return c.reserve ? Admission.RESERVE : Admission.NORMAL;
+    }
+
+    /**
+     * Whether an HTTP/2 request may still send body bytes: its stream is open on the client's side. A request
+     * whose head ended its stream (a POST with an empty body, as Java's HttpClient sends one) has none.
+     * HTTP/1.x: true (the head says, by Content-Length or Transfer-Encoding).
+     */
+    public static boolean bodyMayFollow(HttpServerRequest request) {
+        if (request.version() != HttpVersion.HTTP_2 || !(request.connection() instanceof ConnectionBase base)) {
+            return true;
+        }
+        Http2ConnectionHandler h2 = base.channel().pipeline().get(Http2ConnectionHandler.class);
+        Http2Stream stream = h2 == null ? null : h2.connection().stream(request.streamId());
+        return stream != null && stream.state().remoteSideOpen();
     }
 
     /** A request body stalled below {@code sse.http.body-min-rate}; the API closed it. */

@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -122,6 +124,40 @@ class HttpEdgeTest {
                 s.close();
             }
         }
+    }
+
+    /**
+     * Over HTTP/2 a body must declare its length (it is not counted as it arrives, as a chunked HTTP/1.1 one
+     * is); a POST whose head ends its stream has no body and passes, as Java's HttpClient sends an empty one.
+     */
+    @Test
+    void http2BodiesNeedALengthButAnEmptyPostHasNone() throws Exception {
+        HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        URI health = URI.create(Api.base() + "/q/health/live");
+        URI events = URI.create(Api.base() + "/api/sse/events");
+        // The first request upgrades the connection (h2c); the next ones are HTTP/2 frames.
+        assertEquals(200, h2.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode());
+
+        HttpResponse<String> empty = h2.send(HttpRequest.newBuilder(events).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, empty.version());
+        assertEquals(400, empty.statusCode(), "an empty body is read (and refused as empty JSON): " + empty.body());
+        assertTrue(empty.body().contains("urn:ssehub:problem:invalid-request"), empty.body());
+
+        byte[] json = "{\"type\":\"h2\"}".getBytes(StandardCharsets.UTF_8);
+        HttpRequest.BodyPublisher unknownLength = HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofByteArray(json)); // no length: no content-length header
+        HttpResponse<String> streamed = h2.send(HttpRequest.newBuilder(events).header("Content-Type", "application/json")
+                .POST(unknownLength).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, streamed.version());
+        assertEquals(411, streamed.statusCode(), streamed.body());
+        assertTrue(streamed.body().contains("urn:ssehub:problem:length-required"), streamed.body());
+
+        HttpResponse<String> declared = h2.send(HttpRequest.newBuilder(events).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, declared.version());
+        assertEquals(202, declared.statusCode(), declared.body());
     }
 
     private static Socket connect(String source) throws IOException {
