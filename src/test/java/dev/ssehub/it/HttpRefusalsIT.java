@@ -88,7 +88,7 @@ class HttpRefusalsIT {
     void chunkedBodyOverTheLimitIs413() throws Exception {
         try (Socket s = connect()) {
             s.getOutputStream().write(("POST /api/sse/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    + publisher() + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             byte[] chunk = ("10000\r\n" + "a".repeat(0x10000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
             try {
                 for (int i = 0; i < 20; i++) { // 1.25 MiB, over sse.max-batch-bytes
@@ -129,7 +129,7 @@ class HttpRefusalsIT {
     void stalledBodyIs408() throws Exception {
         try (Socket s = connect()) {
             s.getOutputStream().write(("POST /api/sse/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 100\r\n\r\n{\"type\"").getBytes(StandardCharsets.US_ASCII));
+                    + publisher() + "Content-Length: 100\r\n\r\n{\"type\"").getBytes(StandardCharsets.US_ASCII));
             assertProblem(readAll(s.getInputStream()), 408, "request-timeout", "bytes of the request body arrived in");
         }
     }
@@ -141,6 +141,25 @@ class HttpRefusalsIT {
         exchange("GET /api/sse/st%zzream HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
         String log = svc.output();
         assertFalse(log.contains(" ERROR "), "no ERROR line:\n" + log);
+    }
+
+    /**
+     * Without a token the API answers 401 before it reads a body: the body cases need a valid one to reach
+     * the body phase.
+     */
+    private static String publisher() {
+        return "Authorization: Bearer " + Tokens.publisher().sign() + "\r\n";
+    }
+
+    /** Without a token a stalled upload is answered 401 at once: its body is never waited for. */
+    @Test
+    void stalledBodyWithoutATokenIs401AtOnce() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(("POST /api/sse/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 100\r\n\r\n{\"type\"").getBytes(StandardCharsets.US_ASCII));
+            s.setSoTimeout(1500); // well before the 2 s body timeout
+            assertProblem(readAll(s.getInputStream()), 401, "unauthorized", "A token is required");
+        }
     }
 
     private static void assertProblem(String answer, int status, String slug, String detail) {
