@@ -36,7 +36,9 @@ import io.vertx.ext.web.RoutingContext;
  * The HTTP layer in front of the resources: every request is seen first here (the connection guard learns
  * its head is complete; connections from the file-descriptor reserve serve probes and metrics only), request
  * bodies over {@code sse.max-batch-bytes} are refused before a byte of them is read, the others must arrive
- * at {@code sse.http.body-min-rate}, and whatever the router itself refuses is answered as problem+json.
+ * at {@code sse.http.body-min-rate} and fit, by their declared length, within {@code sse.http.body-total-bytes}
+ * beside the bodies being read (bodies larger than one event within all but {@code sse.max-batch-bytes} of it),
+ * and whatever the router itself refuses is answered as problem+json.
  *
  * <p>Bodies are read by the resources' input handler on the event loop ({@code quarkus.rest.input-buffer-size}
  * is at least {@code sse.max-batch-bytes}), so no worker thread ever waits for a slow client.
@@ -65,7 +67,8 @@ public class HttpEdge {
             @ConfigProperty(name = "quarkus.http.limits.max-initial-line-length", defaultValue = "4096") int line,
             @ConfigProperty(name = "quarkus.http.limits.max-header-size", defaultValue = "20K") MemorySize headers) {
         return new HttpGuard.Settings(c.http().headerTimeout(), c.http().maxPending(c.maxClients()),
-                c.http().maxPendingPerAddress(), idle, toInt(c.maxBatchBytes()), line, toInt(headers), c.maxClients());
+                c.http().maxPendingPerAddress(), idle, toInt(c.maxBatchBytes()), c.http().bodyTotalBytes().asLongValue(),
+                line, toInt(headers), c.maxClients());
     }
 
     private static int toInt(MemorySize size) {
@@ -132,6 +135,18 @@ public class HttpEdge {
             return;
         }
         if (length > 0 || (!h2 && req.getHeader(HttpHeaders.TRANSFER_ENCODING) != null)) {
+            // What the body may hold in memory while it is read and handled: its declared length, or the most
+            // a body may be.
+            long held = length > 0 ? length : config.maxBatchBytes().asLongValue();
+            if (!guard.reserveBody(held, held <= config.maxEventBytes() + 1024L)) {
+                answer(rc, 503, "body-budget", "Too many request bodies in progress", "Request bodies being read "
+                        + "take " + guard.bodyBytes() + " of " + guard.bodyTotalBytes()
+                        + " bytes (sse.http.body-total-bytes), and this one declares " + (length > 0 ? length
+                                : "no length (counted as sse.max-batch-bytes, " + held + ")")
+                        + "; retry later", true);
+                return;
+            }
+            rc.addEndHandler(v -> guard.releaseBody(held));
             watchBody(rc);
         }
         rc.next();

@@ -49,10 +49,10 @@ public class ConfigCheck {
                 config.replay().maxBytes().asLongValue(), config.replay().maxAge(), config.shutdown().drain(),
                 config.devEndpoints(), config.auth().enabled() ? "on" : "off", rate(config.publish().rate()),
                 config.publish().burst(), rate(config.connect().rate()), lower(config.backplane()));
-        LOG.infof("SSE Hub HTTP limits: header-timeout %s, body-timeout %s, body-min-rate %d, max-pending %d "
-                + "(%d per address), idle-timeout %s", config.http().headerTimeout(), config.http().bodyTimeout(),
-                config.http().bodyMinRate(), config.http().maxPending(config.maxClients()),
-                config.http().maxPendingPerAddress(), idleTimeout);
+        LOG.infof("SSE Hub HTTP limits: header-timeout %s, body-timeout %s, body-min-rate %d, body-total-bytes %d, "
+                + "max-pending %d (%d per address), idle-timeout %s", config.http().headerTimeout(),
+                config.http().bodyTimeout(), config.http().bodyMinRate(), config.http().bodyTotalBytes().asLongValue(),
+                config.http().maxPending(config.maxClients()), config.http().maxPendingPerAddress(), idleTimeout);
         if (config.auth().enabled() && mp.getOptionalValue("mp.jwt.verify.issuer", String.class).isEmpty()) {
             LOG.warn("sse.auth.enabled=true without mp.jwt.verify.issuer: tokens from any issuer that the key "
                     + "verifies are accepted; set mp.jwt.verify.issuer (MP_JWT_VERIFY_ISSUER)");
@@ -142,6 +142,8 @@ public class ConfigCheck {
             atLeast(p, "sse.http.max-pending", c.http().maxPending().getAsInt(), 1);
         }
         atLeast(p, "sse.http.max-pending-per-address", c.http().maxPendingPerAddress(), 1);
+        // Room for one body of the largest size, and as much again kept for bodies of one event.
+        atLeast(p, "sse.http.body-total-bytes", c.http().bodyTotalBytes().asLongValue(), 2 * c.maxBatchBytes().asLongValue());
         if (!idleTimeout.isZero() && idleTimeout.compareTo(c.heartbeat().interval()) <= 0) {
             // HTTP/2 streams keep their connection active with their heartbeats only.
             p.add("quarkus.http.idle-timeout must be 0 (off) or longer than sse.heartbeat.interval ("

@@ -157,6 +157,16 @@ public interface SseConfig {
         @WithName("max-pending-per-address")
         @WithDefault("1024")
         int maxPendingPerAddress();
+
+        /**
+         * Bytes of request bodies being read at once, by their declared length (a body without one, chunked,
+         * counts as {@code sse.max-batch-bytes}); a body that does not fit gets 503. Bodies larger than one event
+         * ({@code sse.max-event-bytes} + 1K) may fill all but the last {@code sse.max-batch-bytes} of it, which
+         * stay for single events. Bounds the memory uploads in progress hold, whatever their number.
+         */
+        @WithName("body-total-bytes")
+        @WithDefault("64M")
+        MemorySize bodyTotalBytes();
     }
 
     interface Replay {

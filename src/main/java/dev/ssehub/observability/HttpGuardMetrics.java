@@ -17,9 +17,12 @@ public class HttpGuardMetrics {
         Gauge.builder("sse.http.connections.pending", guard, HttpGuard::pendingConnections)
                 .description("HTTP connections that carry no stream (waiting for a request, reading or answering one, idle)")
                 .register(registry);
+        Gauge.builder("sse.http.body.bytes", guard, HttpGuard::bodyBytes)
+                .description("Bytes of request bodies being read, by their declared length (budget: sse.http.body-total-bytes)")
+                .register(registry);
         for (HttpGuard.Refused r : HttpGuard.Refused.values()) {
             FunctionCounter.builder("sse.http.connections.refused", guard, g -> g.refused(r)).tag("reason", r.label())
-                    .description("HTTP connections (or their requests) refused at a connection limit, by reason")
+                    .description("HTTP connections (or their requests) refused at a limit of the HTTP layer, by reason")
                     .register(registry);
         }
         for (HttpGuard.Closed c : HttpGuard.Closed.values()) {

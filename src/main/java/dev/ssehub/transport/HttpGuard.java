@@ -70,7 +70,7 @@ public class HttpGuard {
 
     /** The guard's limits, from {@code sse.http.*}, {@code sse.max-batch-bytes} and Quarkus's HTTP settings. */
     public record Settings(Duration headerTimeout, int maxPending, int maxPendingPerAddress, Duration idleTimeout,
-            int maxBodyBytes, int maxInitialLineLength, int maxHeaderSize, int maxStreams) {
+            int maxBodyBytes, long bodyTotalBytes, int maxInitialLineLength, int maxHeaderSize, int maxStreams) {
     }
 
     /** How a connection was admitted. */
@@ -90,7 +90,9 @@ public class HttpGuard {
         /** The process was out of file descriptors but for the margin (or the reserve was full). */
         FILE_DESCRIPTORS("file_descriptors"),
         /** A connection from the reserve asked for something else than health or metrics. */
-        RESERVE("reserve");
+        RESERVE("reserve"),
+        /** A request's body did not fit in {@code sse.http.body-total-bytes} beside the bodies being read. */
+        BODY_BUDGET("body_budget");
 
         private final String label;
 
@@ -127,6 +129,7 @@ public class HttpGuard {
     private final Set<Channel> servers = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicLong bodyBytes = new AtomicLong();
     private final Map<InetAddress, AtomicInteger> pendingByAddress = new ConcurrentHashMap<>();
     private final Set<GuardedConnection> reserve = ConcurrentHashMap.newKeySet();
     private final LongAdder[] refused = adders(Refused.values().length);
@@ -182,6 +185,40 @@ public class HttpGuard {
         Http2ConnectionHandler h2 = base.channel().pipeline().get(Http2ConnectionHandler.class);
         Http2Stream stream = h2 == null ? null : h2.connection().stream(request.streamId());
         return stream != null && stream.state().remoteSideOpen();
+    }
+
+    /**
+     * Room for a request body of this many bytes beside the bodies being read, within
+     * {@code sse.http.body-total-bytes}: true and held until {@link #releaseBody}, or false (counted) when it
+     * does not fit. The last {@code sse.max-batch-bytes} of the budget are kept for {@code small} bodies (one
+     * event), so that large uploads, however slow, cannot keep ordinary publishes out.
+     */
+    public boolean reserveBody(long bytes, boolean small) {
+        long limit = small ? settings.bodyTotalBytes() : settings.bodyTotalBytes() - settings.maxBodyBytes();
+        for (;;) {
+            long held = bodyBytes.get();
+            if (held + bytes > limit) {
+                count(Refused.BODY_BUDGET);
+                return false;
+            }
+            if (bodyBytes.compareAndSet(held, held + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    /** The request whose body was reserved has ended. */
+    public void releaseBody(long bytes) {
+        bodyBytes.addAndGet(-bytes);
+    }
+
+    /** Bytes reserved for request bodies being read. */
+    public long bodyBytes() {
+        return bodyBytes.get();
+    }
+
+    public long bodyTotalBytes() {
+        return settings.bodyTotalBytes();
     }
 
     /** A request body stalled below {@code sse.http.body-min-rate}; the API closed it. */

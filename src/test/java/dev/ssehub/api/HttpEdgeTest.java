@@ -45,7 +45,8 @@ class HttpEdgeTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("quarkus.http.idle-timeout", IDLE.toSeconds() + "s", "sse.http.header-timeout", "2s",
-                    "sse.http.max-pending-per-address", "20");
+                    "sse.http.max-pending-per-address", "20", "sse.max-batch-bytes", "100K",
+                    "sse.http.body-total-bytes", "300K");
         }
     }
 
@@ -158,6 +159,49 @@ class HttpEdgeTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(json)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(HttpClient.Version.HTTP_2, declared.version());
         assertEquals(202, declared.statusCode(), declared.body());
+    }
+
+    /**
+     * Bodies being read hold at most {@code sse.http.body-total-bytes} (300K here) by their declared length,
+     * bodies larger than one event all of it but {@code sse.max-batch-bytes} (100K): two uploads of 100K that
+     * stop half-way fill that share, a third large body gets 503 with Retry-After at once (its connection
+     * closed, the body unread), while a publish of one event and requests without a body are served; the
+     * room comes back when an upload ends.
+     */
+    @Test
+    void bodiesBeingReadShareOneBudget() throws Exception {
+        byte[] half = ("POST /api/sse/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 102400\r\n\r\n{\"type\":\"t\",\"data\":\"" + "a".repeat(50_000))
+                .getBytes(StandardCharsets.US_ASCII);
+        String event = "{\"type\":\"large\",\"data\":\"" + "b".repeat(35_000) + "\"}";
+        String large = "[" + event + "," + event + "]"; // a batch over one event's 65K + 1K
+        Socket first = connect("127.0.0.1");
+        try (Socket second = connect("127.0.0.1")) {
+            first.getOutputStream().write(half);
+            second.getOutputStream().write(half);
+            Api.eventually(Duration.ofSeconds(5), "both uploads hold their room",
+                    () -> Api.metric("sse_http_body_bytes") == 2 * 102400);
+            try (Socket third = connect("127.0.0.1")) {
+                third.getOutputStream().write(("POST /api/sse/events/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: " + large.length() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String answer = StreamHeadTest.readHead(third.getInputStream());
+                assertTrue(answer.startsWith("HTTP/1.1 503 "), answer);
+                assertTrue(answer.toLowerCase().contains("retry-after: "), answer);
+                assertTrue(answer.toLowerCase().contains("content-type: application/problem+json"), answer);
+                assertTrue(closedWithin(third.getInputStream(), Duration.ofSeconds(2)), "its body is not read");
+            }
+            assertTrue(Api.metric("sse_http_connections_refused_total{reason=\"body_budget\"}") >= 1);
+            Api.publish("{\"type\":\"one_event\",\"data\":\"" + "c".repeat(1000) + "\"}"); // 202: the kept room
+            given().get("/q/health/live").then().statusCode(200);
+            given().get("/api/sse/stats").then().statusCode(200);
+
+            first.close(); // an upload ends: its room is free again
+            Api.eventually(Duration.ofSeconds(5), "the closed upload's room is back",
+                    () -> Api.metric("sse_http_body_bytes") == 102400);
+            given().contentType("application/json").body(large).post("/api/sse/events/batch").then().statusCode(202);
+        } finally {
+            first.close();
+        }
     }
 
     private static Socket connect(String source) throws IOException {

@@ -37,7 +37,8 @@ class HostileLoadIT {
 
     /**
      * 300 uploads declare a body of 1,000,000 bytes, send 20 KB and stop. Before the fix each held a worker
-     * thread (27 → 226) and health, metrics and publishes timed out.
+     * thread (27 → 226) and health, metrics and publishes timed out. Now those that fit in the body budget are
+     * read on the event loop until they stall and closed at the body timeout, the rest refused at once.
      */
     @Test
     void stalledUploadsAreClosedAndNothingElseWaits() throws Exception {
@@ -69,13 +70,18 @@ class HostileLoadIT {
             System.out.println("HostileLoadIT stalled uploads: " + report);
             for (Sockets.Conn c : attack.all()) {
                 assertTrue(c.ended(), "every stalled upload closed:\n" + report);
-                assertTrue(c.firstBytes.startsWith("HTTP/1.1 408 ") && c.firstBytes.contains("application/problem+json"),
-                        "408 problem: " + c.firstBytes);
+                // 408 at the body timeout, or 503 at once for those beyond the body budget (50 of 1,000,000 bytes
+                // fit in the 48M that bodies larger than one event may hold).
+                assertTrue((c.firstBytes.startsWith("HTTP/1.1 408 ") || c.firstBytes.startsWith("HTTP/1.1 503 "))
+                        && c.firstBytes.contains("application/problem+json"), "408 or 503 problem: " + c.firstBytes);
                 assertTrue(c.endedAfterMillis() < CLOSED_WITHIN.toMillis(), "closed within the body timeout:\n" + report);
             }
             assertProbes(probers, report);
             assertTrue(threadsDuring - threadsBefore < 20, "no thread per upload:\n" + report);
-            assertTrue(svc.metric("sse_http_connections_closed_total{reason=\"body_timeout\"}") >= 300, report);
+            double timedOut = svc.metric("sse_http_connections_closed_total{reason=\"body_timeout\"}");
+            double refused = svc.metric("sse_http_connections_refused_total{reason=\"body_budget\"}");
+            assertEquals(300, timedOut + refused, report);
+            assertTrue(timedOut >= 50, "the uploads that fit were read until they stalled: " + report);
         }
     }
 
@@ -125,6 +131,66 @@ class HostileLoadIT {
                 assertEquals(id, c.await("after", Duration.ofSeconds(5)).id());
                 c.close();
             }
+        }
+    }
+
+    /**
+     * 60 uploads of 16 MiB (sse.max-batch-bytes) stop one byte short. Before the body budget each held its
+     * body until the body timeout: RSS 129 → 1,746 MiB (docs/robustness.md), enough to get a 512 Mi pod killed.
+     * Now the bodies being read hold at most sse.http.body-total-bytes (64M; uploads larger than one event
+     * 48M of it): the others get 503 before a byte of their body is read, and RSS stays within twice the budget
+     * plus the headroom MemoryBudgetIT allows. Publishes of single events and probes are served throughout.
+     */
+    @Test
+    void uploadsThatStopShortHoldAtMostTheBodyBudget() throws Exception {
+        try (ServiceProcess svc = ServiceProcess.start(MemoryBudgetIT.CONTAINER_JVM,
+                ServiceProcess.with(ServiceProcess.OPEN, Map.of("SSE_HTTP_BODY_TIMEOUT", "3s")));
+                Sockets attack = new Sockets()) {
+            svc.awaitReady(Duration.ofSeconds(30));
+            long before = svc.rssMiB();
+            List<Prober> probers = List.of(Prober.get(svc.port, "/q/health/live"), Prober.publish(svc.port));
+            int limit = 16 * 1024 * 1024;
+            byte[] head = ("POST /api/sse/events/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + limit + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] upload = new byte[head.length + limit - 1];
+            System.arraycopy(head, 0, upload, 0, head.length);
+            java.util.Arrays.fill(upload, head.length, upload.length, (byte) ' ');
+            long[] peak = { before };
+            Thread rss = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        peak[0] = Math.max(peak[0], svc.rssMiB());
+                        Thread.sleep(100);
+                    } catch (java.io.IOException | InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            rss.start();
+            for (int i = 0; i < 60; i++) {
+                attack.open("127.0.0." + (2 + i % 3), svc.port, upload);
+            }
+            awaitAllEnded(attack, Duration.ofSeconds(20));
+            Thread.sleep(1000);
+            rss.interrupt();
+            rss.join();
+            for (Prober p : probers) {
+                p.close();
+            }
+            double refused = svc.metric("sse_http_connections_refused_total{reason=\"body_budget\"}");
+            double timedOut = svc.metric("sse_http_connections_closed_total{reason=\"body_timeout\"}");
+            long bound = before + 2 * 64 + MemoryBudgetIT.HEADROOM_MIB;
+            String report = report(attack, probers) + String.format("%nRSS %d -> peak %d MiB (bound %d); %.0f refused "
+                    + "(body budget), %.0f closed at the body timeout", before, peak[0], bound, refused, timedOut);
+            System.out.println("HostileLoadIT uploads one byte short of 16 MiB: " + report);
+            for (Sockets.Conn c : attack.all()) {
+                assertTrue(c.ended(), "every upload ended:\n" + report);
+                assertTrue(c.endedAfterMillis() < CLOSED_WITHIN.toMillis(), "within the body timeout:\n" + report);
+            }
+            assertEquals(60, refused + timedOut, "each upload refused at once or closed at its timeout:\n" + report);
+            assertTrue(refused >= 30, "most uploads found no room:\n" + report);
+            assertTrue(peak[0] <= bound, report);
+            assertProbes(probers, report);
         }
     }
 
