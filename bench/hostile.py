@@ -236,10 +236,10 @@ def big(jar):
     svc = Service(jar, {})
     try:
         before = svc.rss_mib()
-        limit = 1048576
+        limit = 16 * 1024 * 1024  # sse.max-batch-bytes, default 16M
         a = Attack()
         refused = request(svc.port, b"POST /api/sse/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: 10485760\r\nConnection: close\r\n\r\n")[0]
+                          b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (limit + 1))[0]
         head = (b"POST /api/sse/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d"
                 b"\r\n\r\n" % limit)
         for i in range(60):
@@ -247,8 +247,8 @@ def big(jar):
         time.sleep(1)
         during = svc.rss_mib()
         a.poll(60)
-        return {"attack": "60 uploads stopped one byte short of sse.max-batch-bytes (1 MiB)",
-                "declared_10_MB_answered": refused, "rss_mib": {"before": before, "holding": during,
+        return {"attack": "60 uploads stopped one byte short of sse.max-batch-bytes (16 MiB)",
+                "declared_over_the_limit_answered": refused, "rss_mib": {"before": before, "holding": during,
                                                                 "after": svc.rss_mib()},
                 "uploads": a.summary(), "metrics": svc.metrics()}
     finally:
