@@ -22,6 +22,7 @@ class ConfigIT {
             "SSE_BACKPLANE, redis, sse.backplane",
             "SSE_MAX_BATCH_BYTES, 1000, sse.max-batch-bytes",
             "SSE_HTTP_HEADER_TIMEOUT, 0s, sse.http.header-timeout",
+            "SSE_HTTP_BODY_TOTAL_BYTES, 16M, sse.http.body-total-bytes",
             "QUARKUS_HTTP_IDLE_TIMEOUT, 5s, quarkus.http.idle-timeout",
             "SSE_PUBLISH_BURST, 0, sse.publish.burst",
             "SSE_CONNECT_RATE, -1, sse.connect.rate",
