@@ -65,72 +65,76 @@ import dev.ssehub.observability.StatsFeed;
                                 description = "`data` of `event: stats` (streams opened with `stats=true`), sent at most "
                                         + "once a second when the figures change; the fields of `StatsView`.") },
                 responses = {
-                        @APIResponse(name = "BadRequest", responseCode = "400", description = "Malformed JSON, an unknown "
-                                + "field, or an invalid value (`urn:ssehub:problem:invalid-request`).",
+                        @APIResponse(name = "BadRequest", responseCode = "400", description = "Malformed JSON, a body that "
+                                + "is not UTF-8 or holds more than one value, a repeated key, a number outside the range of "
+                                + "a double, a string with an unpaired surrogate, an unknown field, or an invalid value "
+                                + "(`urn:ssehub:problem:invalid-request`).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "Unauthorized", responseCode = "401", description = "No token, or a "
                                 + "malformed, badly signed, wrong-issuer, wrong-audience or expired one "
                                 + "(`urn:ssehub:problem:unauthorized`).",
                                 headers = @Header(name = "WWW-Authenticate", description = "`Bearer`, or `Bearer "
                                         + "error=\"invalid_token\"` when a token was sent.", schema = @Schema(type = SchemaType.STRING)),
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "Forbidden", responseCode = "403", description = "The token lacks the role "
                                 + "(`sse-publisher`, `sse-admin`), the stream is another user's, or a topic is outside "
                                 + "its `sse_topics` claim (`urn:ssehub:problem:forbidden`).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "NotFound", responseCode = "404", description = "No open stream with this "
                                 + "client id on this instance (`urn:ssehub:problem:not-found`).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "DevEndpointsOff", responseCode = "404", description = "`sse.dev-endpoints` is "
                                 + "false (`urn:ssehub:problem:not-found`).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "NotAcceptable", responseCode = "406", description = "The `Accept` header "
                                 + "excludes `text/event-stream` (`urn:ssehub:problem:not-acceptable`).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "EventTooLarge", responseCode = "413", description = "The encoded JSON of an "
                                 + "event's `data` is larger than `sse.max-event-bytes` "
-                                + "(`urn:ssehub:problem:event-too-large`).",
+                                + "(`urn:ssehub:problem:event-too-large`), or the request body is larger than "
+                                + "`sse.max-batch-bytes` (`urn:ssehub:problem:body-too-large`; the connection is then closed).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
-                        @APIResponse(name = "UnsupportedMediaType", responseCode = "415", description = "The request body "
-                                + "is not `application/json` (`urn:ssehub:problem:unsupported-media-type`).",
+                                        schema = @Schema(implementation = Problems.Problem.class))),
+                        @APIResponse(name = "UnsupportedMediaType", responseCode = "415", description = "The request has no "
+                                + "`Content-Type`, another type than `application/json`, or a charset other than UTF-8 "
+                                + "(`urn:ssehub:problem:unsupported-media-type`).",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "RateLimited", responseCode = "429", description = "The publisher is over "
                                 + "`sse.publish.rate` / `sse.publish.burst` (`urn:ssehub:problem:rate-limited`); nothing "
                                 + "was published.",
                                 headers = @Header(name = "Retry-After", ref = "RetryAfter"),
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "TooManyStreams", responseCode = "429", description = "This user holds "
                                 + "`sse.max-connections-per-user` streams (`urn:ssehub:problem:max-connections-per-user`), "
                                 + "or this address opened streams faster than `sse.connect.rate` "
                                 + "(`urn:ssehub:problem:connect-rate`).",
                                 headers = @Header(name = "Retry-After", ref = "RetryAfter"),
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "MaxClients", responseCode = "503", description = "This instance holds "
                                 + "`sse.max-clients` streams (`urn:ssehub:problem:max-clients`).",
                                 headers = @Header(name = "Retry-After", ref = "RetryAfter"),
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "BackplaneUnavailable", responseCode = "503", description = "The backplane "
                                 + "(Redis) cannot accept events now (`urn:ssehub:problem:backplane-unavailable`): nothing "
                                 + "was published, or, when the detail says so, Redis did not confirm them in time and "
                                 + "they may still be published (retry with the same event ids).",
                                 headers = @Header(name = "Retry-After", ref = "RetryAfter"),
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))),
+                                        schema = @Schema(implementation = Problems.Problem.class))),
                         @APIResponse(name = "InternalError", responseCode = "500", description = "An unexpected failure "
                                 + "(`urn:ssehub:problem:internal-error`); details are in the service log.",
                                 content = @Content(mediaType = ProblemMapper.PROBLEM_JSON,
-                                        schema = @Schema(implementation = ProblemMapper.Problem.class))) }))
+                                        schema = @Schema(implementation = Problems.Problem.class))) }))
 public final class ApiDescription extends Application {
 
     static final String DESCRIPTION = "Server-Sent Events delivery: backends publish events with `POST /api/sse/events`, "
@@ -138,6 +142,12 @@ public final class ApiDescription extends Application {
             + "client: `/sse-hub.js` (`docs/client.md`).\n\n"
             + "Every error is `application/problem+json` (RFC 9457) with `type` (`urn:ssehub:problem:<slug>`), `title`, "
             + "`status` and `detail`. 429 and 503 carry `Retry-After` (seconds).\n\n"
+            + "The HTTP layer refuses, on any operation and before it runs: 400 (malformed request, no `Host`, bad "
+            + "percent-encoding), 408 (request head or body too slow: `sse.http.header-timeout`, `sse.http.body-timeout`, "
+            + "`sse.http.body-min-rate`), 411 (an HTTP/2 body without `Content-Length`), 413 (`body-too-large`: over "
+            + "`sse.max-batch-bytes`), 414, 431, 503 `body-budget` when the bodies being read already hold "
+            + "`sse.http.body-total-bytes`, and 503 `unavailable` when the instance is at its connection limits (only "
+            + "health and metrics are then served); all problem+json, 503 with `Retry-After`.\n\n"
             + "Authentication (`sse.auth.enabled`, on by default, off in the dev and test profiles): a JWT in the "
             + "`Authorization: Bearer` header, the `access_token` query parameter or the `sse_token` cookie (first "
             + "match wins). Any valid token streams and manages its own user's streams; `sse-publisher` (in `groups`) "
@@ -153,8 +163,9 @@ public final class ApiDescription extends Application {
     @Schema(name = "EventRequest", additionalProperties = Schema.False.class, requiredProperties = "type")
     public record EventRequest(
             @Schema(pattern = TYPE_PATTERN, description = "Becomes the `event:` line.") String type,
-            @Schema(description = "Any JSON value (absent: null), sent as one line of JSON; its encoded size must not "
-                    + "exceed `sse.max-event-bytes` (else 413).") Object data,
+            @Schema(description = "Any JSON value (absent: null). Sent to streams as the publisher wrote it, with the "
+                    + "whitespace between tokens removed (numbers keep their digits and form, strings their escapes); "
+                    + "that text must not exceed `sse.max-event-bytes` bytes (else 413).") Object data,
             @Schema(pattern = NAME_PATTERN, description = "Idempotency key: while the event it produced is in the replay "
                     + "window, the same key publishes nothing. Not the event id on the wire.") String id,
             @Schema(description = "Who gets the event; absent, null or all empty: broadcast.") Target target) {

@@ -25,6 +25,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import org.jboss.resteasy.reactive.RestHeader;
 import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
 
@@ -155,12 +156,13 @@ public class ConnectionsResource {
     @APIResponse(responseCode = "404", ref = "NotFound")
     @APIResponse(responseCode = "415", ref = "UnsupportedMediaType")
     @APIResponse(responseCode = "500", ref = "InternalError")
-    public Subscriptions subscriptions(@Parameter(description = CLIENT_ID) @RestPath String clientId,
+    public Subscriptions subscriptions(@Parameter(description = CLIENT_ID) @RestPath String clientId, @Parameter(hidden = true) @RestHeader("Content-Type") String contentType,
             @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
-                    schema = @Schema(implementation = ApiDescription.SubscriptionChange.class))) String body) {
+                    schema = @Schema(implementation = ApiDescription.SubscriptionChange.class))) byte[] body) {
+        Requests.requireJson(contentType);
         Connection c = find(clientId);
         Caller caller = access.manage(c);
-        JsonNode node = Requests.parse(mapper, body);
+        JsonNode node = JsonBodies.parse(mapper, body);
         if (!node.isObject()) {
             throw ApiException.badRequest("Expected a JSON object with add, remove and/or types");
         }

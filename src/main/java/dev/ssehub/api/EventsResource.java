@@ -4,6 +4,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -19,6 +20,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+
+import org.jboss.resteasy.reactive.RestHeader;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -93,10 +96,13 @@ public class EventsResource {
     @APIResponse(responseCode = "429", ref = "RateLimited")
     @APIResponse(responseCode = "500", ref = "InternalError")
     @APIResponse(responseCode = "503", ref = "BackplaneUnavailable")
-    public CompletionStage<Response> publish(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
-            schema = @Schema(implementation = ApiDescription.EventRequest.class))) String body) {
+    public CompletionStage<Response> publish(@Parameter(hidden = true) @RestHeader("Content-Type") String contentType, @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+            schema = @Schema(implementation = ApiDescription.EventRequest.class))) byte[] body) {
         Caller caller = access.publisher();
-        Event.Draft draft = Requests.draft(mapper, Requests.parse(mapper, body), "", config.maxEventBytes());
+        Requests.requireJson(contentType);
+        JsonBodies.Events events = JsonBodies.events(mapper, body, false);
+        Event.Draft draft = Requests.draft(events.tree(), events.data().isEmpty() ? null : events.data().get(0), "",
+                config.maxEventBytes());
         allow(caller, 1);
         return hub.publish(List.of(draft)).thenApply(r -> Response.accepted(Published.of(r.get(0))).build());
     }
@@ -122,11 +128,13 @@ public class EventsResource {
     @APIResponse(responseCode = "429", ref = "RateLimited")
     @APIResponse(responseCode = "500", ref = "InternalError")
     @APIResponse(responseCode = "503", ref = "BackplaneUnavailable")
-    public CompletionStage<Response> batch(@RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
+    public CompletionStage<Response> batch(@Parameter(hidden = true) @RestHeader("Content-Type") String contentType, @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(type = SchemaType.ARRAY, maxItems = MAX_BATCH,
-                    implementation = ApiDescription.EventRequest.class))) String body) {
+                    implementation = ApiDescription.EventRequest.class))) byte[] body) {
         Caller caller = access.publisher();
-        JsonNode node = Requests.parse(mapper, body);
+        Requests.requireJson(contentType);
+        JsonBodies.Events events = JsonBodies.events(mapper, body, true);
+        JsonNode node = events.tree();
         if (!node.isArray()) {
             throw ApiException.badRequest("Expected a JSON array of events");
         }
@@ -135,7 +143,7 @@ public class EventsResource {
         }
         List<Event.Draft> drafts = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
-            drafts.add(Requests.draft(mapper, node.get(i), "[" + i + "].", config.maxEventBytes()));
+            drafts.add(Requests.draft(node.get(i), events.data().get(i), "[" + i + "].", config.maxEventBytes()));
         }
         allow(caller, drafts.size());
         if (drafts.isEmpty()) {

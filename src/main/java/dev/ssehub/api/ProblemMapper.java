@@ -10,15 +10,11 @@ import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.ssehub.config.SseConfig;
 import dev.ssehub.hub.Backplane;
 import dev.ssehub.observability.SseMetrics;
 import dev.ssehub.security.AuthRefused;
 import dev.ssehub.security.Caller;
-import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
@@ -31,7 +27,7 @@ public class ProblemMapper {
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
     /** Refused publish requests, at INFO with the publisher's identity as MDC fields (see {@link #logRefusal}). */
     static final Logger PUBLISH_LOG = Logger.getLogger("dev.ssehub.publish");
-    public static final String PROBLEM_JSON = "application/problem+json";
+    public static final String PROBLEM_JSON = Problems.MEDIA_TYPE;
 
     /** The answer for every path the service does not serve: where to go instead. */
     static final String NO_SUCH_PATH = "Nothing is served at this path. The demo page is at /. Open a stream with GET /api/sse/stream, "
@@ -39,7 +35,7 @@ public class ProblemMapper {
             + "docs/sse_api_usage.md of the SSE Hub repository.";
 
     @Inject
-    ObjectMapper mapper;
+    Problems problems;
     @Inject
     SseConfig config;
     @Inject
@@ -51,10 +47,6 @@ public class ProblemMapper {
         return (int) Math.max(1, config.retry().toSeconds());
     }
 
-    @RegisterForReflection
-    public record Problem(String type, String title, int status, String detail) {
-    }
-
     @ServerExceptionMapper
     public Response api(ApiException e) {
         logRefusal(e.status(), e.type(), e.getMessage());
@@ -63,7 +55,7 @@ public class ProblemMapper {
 
     private Response problem(ApiException e) {
         Response.ResponseBuilder b = Response.status(e.status())
-                .entity(encode(new Problem(e.type(), e.title(), e.status(), e.getMessage())))
+                .entity(problems.bytes(new Problems.Problem(e.type(), e.title(), e.status(), e.getMessage())))
                 .type(PROBLEM_JSON);
         if (e.retryAfterSeconds() != null) {
             b.header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds());
@@ -86,8 +78,7 @@ public class ProblemMapper {
                 : "Events cannot be accepted now: " + e.getMessage() + "; nothing was published, retry later";
         logRefusal(503, "urn:ssehub:problem:backplane-unavailable", "the backplane cannot accept events");
         return Response.status(503)
-                .entity(encode(new Problem("urn:ssehub:problem:backplane-unavailable", "Backplane unavailable", 503,
-                        detail)))
+                .entity(problems.encode("backplane-unavailable", "Backplane unavailable", 503, detail))
                 .type(PROBLEM_JSON).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds()).build();
     }
 
@@ -98,7 +89,7 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response notFound(NotFoundException e) {
         return Response.status(404)
-                .entity(encode(new Problem("urn:ssehub:problem:not-found", "Not Found", 404, NO_SUCH_PATH)))
+                .entity(problems.encode("not-found", "Not Found", 404, NO_SUCH_PATH))
                 .type(PROBLEM_JSON).build();
     }
 
@@ -131,11 +122,10 @@ public class ProblemMapper {
         int status = e.getResponse().getStatus();
         Response.StatusType st = e.getResponse().getStatusInfo();
         String title = st != null ? st.getReasonPhrase() : "Error";
-        String slug = title.toLowerCase().replaceAll("[^a-z0-9]+", "-");
         Response.ResponseBuilder b = Response.status(status)
-                .entity(encode(new Problem("urn:ssehub:problem:" + slug, title, status, e.getMessage())))
+                .entity(problems.encode(Problems.slug(title), title, status, e.getMessage()))
                 .type(PROBLEM_JSON);
-        logRefusal(status, "urn:ssehub:problem:" + slug, String.valueOf(e.getMessage()));
+        logRefusal(status, "urn:ssehub:problem:" + Problems.slug(title), String.valueOf(e.getMessage()));
         Object allow = e.getResponse().getHeaders().getFirst(HttpHeaders.ALLOW);
         if (allow != null) {
             b.header(HttpHeaders.ALLOW, allow);
@@ -147,8 +137,8 @@ public class ProblemMapper {
     public Response unexpected(RuntimeException e) {
         LOG.error("Unexpected error while handling a request", e);
         return Response.status(500)
-                .entity(encode(new Problem("urn:ssehub:problem:internal-error", "Internal error", 500,
-                        "The service failed to handle the request; see its log")))
+                .entity(problems.encode("internal-error", "Internal error", 500,
+                        "The service failed to handle the request; see its log"))
                 .type(PROBLEM_JSON).build();
     }
 
@@ -182,14 +172,6 @@ public class ProblemMapper {
             for (String k : new String[] { "event", "reason", "status", "userId", "remoteAddress" }) {
                 MDC.remove(k);
             }
-        }
-    }
-
-    private String encode(Problem p) {
-        try {
-            return mapper.writeValueAsString(p);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -5,13 +5,12 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ssehub.hub.Event;
 import dev.ssehub.hub.EventId;
@@ -37,19 +36,29 @@ final class Requests {
     private Requests() {
     }
 
-    static JsonNode parse(ObjectMapper mapper, String body) {
-        if (body == null || body.isBlank()) {
-            throw ApiException.badRequest("The request body is empty; expected JSON");
+    /**
+     * JSON bodies must say so: {@code @Consumes} lets a request without {@code Content-Type} through, and a
+     * charset other than UTF-8 would be read as UTF-8 anyway (RFC 8259 knows no other).
+     */
+    static void requireJson(String contentType) {
+        if (contentType == null || contentType.isBlank()) {
+            throw new ApiException(415, "unsupported-media-type", "Unsupported Media Type",
+                    "Content-Type: application/json is required", null);
         }
-        try {
-            return mapper.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("Malformed JSON: " + e.getOriginalMessage());
+        for (String param : contentType.split(";")) {
+            String p = param.trim().toLowerCase(Locale.ROOT);
+            if (p.startsWith("charset=") && !p.substring(8).replace("\"", "").equals("utf-8")) {
+                throw new ApiException(415, "unsupported-media-type", "Unsupported Media Type",
+                        "JSON is read as UTF-8; got " + param.trim(), null);
+            }
         }
     }
 
-    /** One event of a publish request; {@code where} names it in errors ("" or "[3]" in a batch). */
-    static Event.Draft draft(ObjectMapper mapper, JsonNode node, String where, int maxEventBytes) {
+    /**
+     * One event of a publish request; {@code where} names it in errors ("" or "[3]" in a batch).
+     * {@code dataJson} is its {@code data} as published ({@link JsonBodies}), null when absent.
+     */
+    static Event.Draft draft(JsonNode node, String dataJson, String where, int maxEventBytes) {
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("Expected a JSON object" + at(where));
         }
@@ -70,12 +79,8 @@ final class Requests {
             }
             key = id.textValue();
         }
-        JsonNode data = node.get("data");
-        String dataJson;
-        try {
-            dataJson = data == null ? "null" : mapper.writeValueAsString(data);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("Cannot encode " + where + "data: " + e.getOriginalMessage());
+        if (dataJson == null) {
+            dataJson = "null";
         }
         int bytes = dataJson.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > maxEventBytes) {

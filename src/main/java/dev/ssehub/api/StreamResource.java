@@ -6,10 +6,12 @@ import java.util.Set;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HEAD;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.SseEventSink;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -188,6 +190,55 @@ public class StreamResource {
             + "\"stats\": {\"id\": false, \"data\": {\"$ref\": \"#/components/schemas/Figures\"}},"
             + "\"<published type>\": {\"id\": true, \"data\": {\"description\": \"the publisher's data, one line of JSON\"}}"
             + "}";
+
+    /**
+     * {@code HEAD}: the headers a stream would get, nothing registered and no body, so the keep-alive
+     * connection is free for the next request. The query and the token are checked as for {@code GET} (a
+     * refused {@code GET} is a refused {@code HEAD}); limits and the connect rate are not (nothing is held).
+     */
+    @HEAD
+    @Path("/stream")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @NonBlocking
+    @Tag(name = "stream")
+    @Operation(operationId = "streamHeaders", summary = "The headers of a stream, without opening one", description =
+            "Answers the headers `GET` would send (`Content-Type: text/event-stream`, `Cache-Control`, "
+                    + "`X-Accel-Buffering`) and no body. Nothing is registered: no stream, no limit slot, no "
+                    + "`sse_connections_opened_total`, and the keep-alive connection is free for the next request. The "
+                    + "query and, with authentication on, the token are checked as for `GET` (400, 401, 403); limits and "
+                    + "the connect rate are not.")
+    @Parameter(name = "access_token", in = ParameterIn.QUERY, description = "The JWT, as for `GET`.",
+            schema = @Schema(type = SchemaType.STRING))
+    @APIResponse(responseCode = "200", description = "What `GET` would answer, without the body.",
+            headers = { @Header(name = "Cache-Control", schema = @Schema(type = SchemaType.STRING, enumeration = "no-cache")),
+                    @Header(name = "X-Accel-Buffering", schema = @Schema(type = SchemaType.STRING, enumeration = "no")) },
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS))
+    @APIResponse(responseCode = "400", description = "An invalid query parameter or `Last-Event-ID` (no body, as for "
+            + "every `HEAD`).")
+    @APIResponse(responseCode = "401", description = "No valid token, with authentication on (no body; "
+            + "`WWW-Authenticate: Bearer`).")
+    @APIResponse(responseCode = "403", description = "A topic outside the token's `sse_topics` (no body).")
+    @APIResponse(responseCode = "406", description = "`Accept` excludes `text/event-stream` (no body).")
+    @APIResponse(responseCode = "500", description = "An unexpected failure (no body; details in the service log).")
+    public Response streamHead(@Parameter(description = "Topics, as for `GET`.") @RestQuery List<String> topic,
+            @Parameter(description = "Event types, as for `GET`.") @RestQuery List<String> type,
+            @Parameter(description = "As for `GET`.") @RestQuery String sessionId,
+            @Parameter(description = "As for `GET`.") @RestQuery String userId,
+            @Parameter(description = "As for `GET`.") @RestQuery String lastEventId,
+            @Parameter(name = "Last-Event-ID", description = "As for `GET`.") @RestHeader("Last-Event-ID") String lastEventIdHeader) {
+        Caller caller = access.caller();
+        Set<String> topics = Requests.topics(topic, "topic");
+        Requests.optionalName(userId, "userId");
+        Requests.optionalName(sessionId, "sessionId");
+        Requests.types(type, "type");
+        Requests.lastEventId(lastEventIdHeader, lastEventId);
+        if (caller.authenticated()) {
+            access.topics(caller, null, topics);
+            endsAt(caller);
+        }
+        return Response.ok().type(MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache")
+                .header("X-Accel-Buffering", "no").header("X-SSE-Content-Type", MediaType.APPLICATION_JSON).build();
+    }
 
     /**
      * When the stream must end: the token's {@code exp}, or earlier after {@code sse.auth.max-stream-lifetime}.

@@ -40,6 +40,8 @@ import io.smallrye.config.Converters;
 public class ConfigCheck {
 
     private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
+    /** The build-time quarkus.rest.input-buffer-size: larger bodies would be read by a worker thread. */
+    static final long MAX_BATCH_BYTES = 64L * 1024 * 1024;
 
     private static final Converter<Integer> INTEGER = Converters.getImplicitConverter(Integer.class);
     private static final Converter<Double> NUMBER = Converters.getImplicitConverter(Double.class);
@@ -74,7 +76,8 @@ public class ConfigCheck {
             fixed("sse.queue-size", atLeast(1)),
             Map.entry("sse.queue-bytes", other -> size(oneEvent(other), "sse.max-event-bytes + 1K")),
             Map.entry("sse.queue-total-bytes", other -> size(sizeOf(other, "sse.queue-bytes"), "sse.queue-bytes")),
-            Map.entry("sse.max-batch-bytes", other -> size(oneEvent(other), "sse.max-event-bytes + 1K")),
+            // Up to the build-time quarkus.rest.input-buffer-size: a larger body would be read on a worker thread.
+            Map.entry("sse.max-batch-bytes", other -> size(oneEvent(other), "sse.max-event-bytes + 1K", MAX_BATCH_BYTES)),
             fixed("sse.slow-consumer", oneOf(SlowConsumerPolicy.class, null)),
             fixed("sse.max-event-bytes", atLeast(16)),
             fixed("sse.replay.size", atLeast(0)),
@@ -93,6 +96,24 @@ public class ConfigCheck {
             fixed("sse.connect.rate", rate()),
             Map.entry("sse.backplane", ConfigCheck::backplane),
             fixed("sse.redis.prefix", pattern(REDIS_PREFIX, "1 to 64 letters, digits or _.:-")),
+            fixed("sse.http.header-timeout", duration("above 0, e.g. 10s", ConfigCheck::positive)),
+            fixed("sse.http.body-timeout", duration("above 0, e.g. 10s", ConfigCheck::positive)),
+            fixed("sse.http.body-min-rate", atLeast(1)),
+            fixed("sse.http.max-pending", atLeast(1)),
+            fixed("sse.http.max-pending-per-address", atLeast(1)),
+            // Room for one body of the largest size, and as much again kept for bodies of one event.
+            Map.entry("sse.http.body-total-bytes", other -> {
+                long batch = sizeOf(other, "sse.max-batch-bytes");
+                return size(2 * (batch <= MAX_BATCH_BYTES ? batch : 1), "2 x sse.max-batch-bytes");
+            }),
+            // HTTP/2 streams keep their connection active with their heartbeats only.
+            Map.entry("quarkus.http.idle-timeout", other -> {
+                String interval = other.apply("sse.heartbeat.interval");
+                Duration beat = parse(DURATION, interval, Duration.ofSeconds(15));
+                return duration("of 0 (off) or longer than sse.heartbeat.interval (" + (interval == null ? "15s"
+                        : interval.trim()) + "), else HTTP/2 "
+                        + "streams are cut between heartbeats", d -> d.isZero() || d.compareTo(beat) > 0);
+            }),
             // One blocking read must end before the Redis client gives up on the command.
             Map.entry("sse.redis.block", other -> {
                 Duration timeout = parse(DURATION, other.apply("quarkus.redis.timeout"), REDIS_TIMEOUT);
@@ -126,6 +147,12 @@ public class ConfigCheck {
                 config.devEndpoints(), config.auth().enabled() ? "on" : "off", rate(config.publish().rate()),
                 config.publish().burst(), rate(config.connect().rate()), lower(config.backplane()));
         Config mp = ConfigProvider.getConfig();
+        Duration idleTimeout = mp.getOptionalValue("quarkus.http.idle-timeout", Duration.class)
+                .orElse(Duration.ofMinutes(30));
+        LOG.infof("SSE Hub HTTP limits: header-timeout %s, body-timeout %s, body-min-rate %d, body-total-bytes %d, "
+                + "max-pending %d (%d per address), idle-timeout %s", config.http().headerTimeout(),
+                config.http().bodyTimeout(), config.http().bodyMinRate(), config.http().bodyTotalBytes().asLongValue(),
+                config.http().maxPending(config.maxClients()), config.http().maxPendingPerAddress(), idleTimeout);
         if (config.auth().enabled() && mp.getOptionalValue("mp.jwt.verify.issuer", String.class).isEmpty()) {
             LOG.warn("sse.auth.enabled=true without mp.jwt.verify.issuer: tokens from any issuer that the key "
                     + "verifies are accepted; set mp.jwt.verify.issuer (MP_JWT_VERIFY_ISSUER)");
@@ -183,6 +210,13 @@ public class ConfigCheck {
         String from = why == null ? "" : " (" + why + ")";
         return new Rule("a size of at least " + min + " bytes" + from + ", in bytes or with K, M or G, e.g. 64M",
                 v -> test(SIZE, v, s -> s.asLongValue() >= min));
+    }
+
+    /** A memory size from {@code min} to {@code max} bytes. */
+    private static Rule size(long min, String why, long max) {
+        String from = why == null ? "" : " (" + why + ")";
+        return new Rule("a size from " + min + " bytes" + from + " to " + max + " bytes, in bytes or with K, M or G",
+                v -> test(SIZE, v, s -> s.asLongValue() >= min && s.asLongValue() <= max));
     }
 
     /** The bytes of one largest event, from sse.max-event-bytes; 1 while that key is invalid (it says so itself). */

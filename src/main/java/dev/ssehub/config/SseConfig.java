@@ -3,6 +3,7 @@ package dev.ssehub.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import dev.ssehub.hub.HubSettings.HeartbeatMode;
 import dev.ssehub.hub.HubSettings.SlowConsumerPolicy;
@@ -63,7 +64,11 @@ public interface SseConfig {
     @WithDefault("128M")
     MemorySize queueTotalBytes();
 
-    /** Largest body of one publish request (a batch of events); larger gets 413. */
+    /**
+     * Largest body of one publish request (a batch of events), and of any other request (a subscription
+     * change); larger gets 413, declared or as it arrives. It is also the HTTP server's body limit
+     * ({@code quarkus.http.limits.max-body-size}), and at most 64M ({@code quarkus.rest.input-buffer-size}).
+     */
     @WithName("max-batch-bytes")
     @WithDefault("16M")
     MemorySize maxBatchBytes();
@@ -77,6 +82,9 @@ public interface SseConfig {
     @WithName("max-event-bytes")
     @WithDefault("65536")
     int maxEventBytes();
+
+    /** Timeouts and connection caps of the HTTP layer, for the phases a client controls. */
+    Http http();
 
     Replay replay();
 
@@ -112,6 +120,53 @@ public interface SseConfig {
         /** {@code event} (an {@code event: heartbeat} frame) or {@code comment} ({@code : heartbeat}). */
         @WithDefault("event")
         HeartbeatMode mode();
+    }
+
+    interface Http {
+        /** A request line and its headers must arrive within this, from the connection or the request's first byte. */
+        @WithName("header-timeout")
+        @WithDefault("10s")
+        Duration headerTimeout();
+
+        /** A request body must arrive within this, extended by one second per {@code body-min-rate} bytes received. */
+        @WithName("body-timeout")
+        @WithDefault("10s")
+        Duration bodyTimeout();
+
+        /** Bytes per second a request body must keep up, beyond {@code body-timeout}. */
+        @WithName("body-min-rate")
+        @WithDefault("16384")
+        int bodyMinRate();
+
+        /**
+         * Connections that carry no stream (waiting for a request, reading or answering one, idle): at most this
+         * many. Absent: {@link #DEFAULT_MAX_PENDING} or {@code sse.max-clients} if larger, so that every client of a
+         * full instance can reconnect at once and publishers still find room on a small one.
+         */
+        @WithName("max-pending")
+        OptionalInt maxPending();
+
+        int DEFAULT_MAX_PENDING = 4096;
+
+        /** {@link #maxPending()}, or its default for these {@code maxClients}. */
+        default int maxPending(int maxClients) {
+            return maxPending().orElse(Math.max(DEFAULT_MAX_PENDING, maxClients));
+        }
+
+        /** Connections without a stream from one client address: at most this many; more are closed at once. */
+        @WithName("max-pending-per-address")
+        @WithDefault("1024")
+        int maxPendingPerAddress();
+
+        /**
+         * Bytes of request bodies being read at once, by their declared length (a body without one, chunked,
+         * counts as {@code sse.max-batch-bytes}); a body that does not fit gets 503. Bodies larger than one event
+         * ({@code sse.max-event-bytes} + 1K) may fill all but the last {@code sse.max-batch-bytes} of it, which
+         * stay for single events. Bounds the memory uploads in progress hold, whatever their number.
+         */
+        @WithName("body-total-bytes")
+        @WithDefault("64M")
+        MemorySize bodyTotalBytes();
     }
 
     interface Replay {

@@ -15,7 +15,7 @@ class ConfigCheckTest {
 
     /** The other keys at their defaults, for the rules that depend on them. */
     static final Map<String, String> DEFAULTS = Map.of("sse.max-event-bytes", "65536", "sse.queue-bytes", "16M",
-            "sse.replay.size", "10000");
+            "sse.replay.size", "10000", "sse.max-batch-bytes", "16M");
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = '|', value = {
@@ -64,7 +64,11 @@ class ConfigCheckTest {
             "sse.queue-bytes | 64K | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
             "sse.queue-bytes | lots | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
             "sse.queue-total-bytes | 15M | a size of at least 16777216 bytes (sse.queue-bytes)",
-            "sse.max-batch-bytes | 65536 | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
+            "sse.max-batch-bytes | 65536 | a size from 66560 bytes (sse.max-event-bytes + 1K) to 67108864 bytes",
+            "sse.max-batch-bytes | 65M | a size from 66560 bytes (sse.max-event-bytes + 1K) to 67108864 bytes",
+            "sse.http.body-total-bytes | 16M | a size of at least 33554432 bytes (2 x sse.max-batch-bytes)",
+            "sse.http.header-timeout | 0s | a duration above 0",
+            "sse.http.max-pending-per-address | 0 | a whole number from 1 to 2147483647",
             "sse.replay.max-bytes | 0 | a size of at least 66560 bytes (sse.max-event-bytes + 1K)",
             "sse.slow-consumer | sometimes | disconnect, drop-oldest",
             "sse.dev-endpoints | maybe | true or false",

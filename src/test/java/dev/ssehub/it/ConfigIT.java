@@ -41,6 +41,11 @@ class ConfigIT {
             "SSE_PUBLISH_RATE       | fast      | sse.publish.rate       | a number of 0 or more (0: no limit)",
             "SSE_PUBLISH_BURST      | 0         | sse.publish.burst      | a whole number from 1 to 2147483647",
             "SSE_CONNECT_RATE       | -1        | sse.connect.rate       | a number of 0 or more (0: no limit)",
+            "SSE_MAX_BATCH_BYTES    | 1000      | sse.max-batch-bytes    | a size from 66560 bytes (sse.max-event-bytes + 1K) to 67108864 bytes",
+            "SSE_MAX_BATCH_BYTES    | 65M       | sse.max-batch-bytes    | a size from 66560 bytes (sse.max-event-bytes + 1K) to 67108864 bytes",
+            "SSE_HTTP_HEADER_TIMEOUT | 0s       | sse.http.header-timeout | a duration above 0",
+            "SSE_HTTP_BODY_TOTAL_BYTES | 16M    | sse.http.body-total-bytes | a size of at least 33554432 bytes (2 x sse.max-batch-bytes)",
+            "QUARKUS_HTTP_IDLE_TIMEOUT | 5s     | quarkus.http.idle-timeout | a duration of 0 (off) or longer than sse.heartbeat.interval (15s)",
             // quarkus.shutdown.delay forwards this key: still one line, about the key the user set.
             "SSE_SHUTDOWN_DRAIN     | soon      | sse.shutdown.drain     | a duration of 0s or more",
     })
