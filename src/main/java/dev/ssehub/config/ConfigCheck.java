@@ -42,6 +42,7 @@ public class ConfigCheck {
     private static final Logger LOG = Logger.getLogger(ConfigCheck.class);
     /** The build-time quarkus.rest.input-buffer-size: larger bodies would be read by a worker thread. */
     static final long MAX_BATCH_BYTES = 64L * 1024 * 1024;
+    private static final String IDLE_TIMEOUT = "quarkus.http.idle-timeout";
 
     private static final Converter<Integer> INTEGER = Converters.getImplicitConverter(Integer.class);
     private static final Converter<Double> NUMBER = Converters.getImplicitConverter(Double.class);
@@ -106,14 +107,6 @@ public class ConfigCheck {
                 long batch = sizeOf(other, "sse.max-batch-bytes");
                 return size(2 * (batch <= MAX_BATCH_BYTES ? batch : 1), "2 x sse.max-batch-bytes");
             }),
-            // HTTP/2 streams keep their connection active with their heartbeats only.
-            Map.entry("quarkus.http.idle-timeout", other -> {
-                String interval = other.apply("sse.heartbeat.interval");
-                Duration beat = parse(DURATION, interval, Duration.ofSeconds(15));
-                return duration("of 0 (off) or longer than sse.heartbeat.interval (" + (interval == null ? "15s"
-                        : interval.trim()) + "), else HTTP/2 "
-                        + "streams are cut between heartbeats", d -> d.isZero() || d.compareTo(beat) > 0);
-            }),
             // One blocking read must end before the Redis client gives up on the command.
             Map.entry("sse.redis.block", other -> {
                 Duration timeout = parse(DURATION, other.apply("quarkus.redis.timeout"), REDIS_TIMEOUT);
@@ -126,6 +119,18 @@ public class ConfigCheck {
      * when that key is missing.
      */
     private static final Map<String, BiFunction<String, UnaryOperator<String>, Optional<String>>> NEEDS = Map.of(
+            // HTTP/2 streams keep their connection active with their heartbeats only, so the HTTP idle timeout
+            // must be off or longer than the heartbeat interval. Checked here because the service always reads
+            // the interval, while Quarkus reads quarkus.http.idle-timeout outside this check's reach.
+            "sse.heartbeat.interval", (value, other) -> {
+                String idle = other.apply(IDLE_TIMEOUT);
+                Duration beat = parse(DURATION, value, Duration.ofSeconds(15));
+                Rule rule = duration("of 0 (off) or longer than sse.heartbeat.interval (" + value.trim()
+                        + "), else HTTP/2 streams are cut between heartbeats", d -> d.isZero() || d.compareTo(beat) > 0);
+                return idle == null || rule.accepts().test(idle) ? Optional.empty()
+                        : Optional.of("Invalid value for " + IDLE_TIMEOUT + " (" + envName(IDLE_TIMEOUT) + "): \"" + idle
+                                + "\"; allowed: " + rule.allowed());
+            },
             "sse.auth.enabled", (value, other) -> Boolean.parseBoolean(value.trim())
                     && KEY_PROPERTIES.stream().map(other).noneMatch(v -> v != null && !v.isBlank())
                             ? Optional.of("sse.auth.enabled=true needs the key that verifies tokens: set "

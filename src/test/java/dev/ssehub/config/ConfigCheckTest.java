@@ -116,6 +116,18 @@ class ConfigCheckTest {
                 .endsWith("allowed: a duration of at least 100ms and below quarkus.redis.timeout (PT3S)"));
     }
 
+    @Test
+    void theHttpIdleTimeoutIsOffOrLongerThanTheHeartbeat() {
+        assertEquals(Optional.empty(), ConfigCheck.problem("sse.heartbeat.interval", "15s",
+                Map.of("quarkus.http.idle-timeout", "75s")::get));
+        assertEquals(Optional.empty(), ConfigCheck.problem("sse.heartbeat.interval", "15s",
+                Map.of("quarkus.http.idle-timeout", "0")::get));
+        assertEquals("Invalid value for quarkus.http.idle-timeout (QUARKUS_HTTP_IDLE_TIMEOUT): \"15s\"; allowed: a "
+                + "duration of 0 (off) or longer than sse.heartbeat.interval (15s), else HTTP/2 streams are cut between "
+                + "heartbeats", ConfigCheck.problem("sse.heartbeat.interval", "15s",
+                        Map.of("quarkus.http.idle-timeout", "15s")::get).orElseThrow());
+    }
+
     /** Authentication needs the key that verifies tokens, wherever smallrye-jwt would find it. */
     @ParameterizedTest
     @CsvSource({ "mp.jwt.verify.publickey.location", "mp.jwt.verify.publickey", "smallrye.jwt.verify.key.location" })
