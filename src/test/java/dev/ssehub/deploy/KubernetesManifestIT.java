@@ -157,8 +157,8 @@ class KubernetesManifestIT {
         JsonNode res = m.container().path("resources");
         long memRequest = bytes(res.path("requests").path("memory").asText());
         long memLimit = bytes(res.path("limits").path("memory").asText());
-        // docs/performance.md: about 150 MiB + 8 KiB per stream for the JVM with the image's options.
-        long needed = (150L << 20) + streams * (8L << 10);
+        // docs/performance.md: about 150 MiB + 10 KiB per stream for the JVM with the image's options.
+        long needed = (150L << 20) + streams * (10L << 10);
         assertTrue(memRequest >= needed, "memory request " + memRequest + " >= " + needed + " for " + streams + " streams");
         assertTrue(memLimit >= memRequest, "memory limit >= request");
         long cpuRequest = millicores(res.path("requests").path("cpu").asText());
