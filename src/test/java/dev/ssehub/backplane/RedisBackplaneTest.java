@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -87,5 +88,17 @@ class RedisBackplaneTest extends BackplaneContractTest {
             server.deleteData();
         }
         server.start();
+    }
+
+    @Test
+    @Override
+    void aRefusedPublishIsNeverDeliveredAndDeliveryResumesFromTheCursorAfterAnOutage() throws Exception {
+        super.aRefusedPublishIsNeverDeliveredAndDeliveryResumesFromTheCursorAfterAnOutage();
+    }
+
+    @Test
+    @Override
+    void aBackplaneThatLostItsDataRestartsTheHistoryBeforeTheNextEvent() throws Exception {
+        super.aBackplaneThatLostItsDataRestartsTheHistoryBeforeTheNextEvent();
     }
 }
