@@ -284,7 +284,7 @@ public class HttpEdge {
         }
         resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problems.MEDIA_TYPE);
         if (status == 503) {
-            resp.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, config.retry().toSeconds())));
+            resp.putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(config.retryAfterSeconds()));
         }
         if (close && !h2) {
             resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);

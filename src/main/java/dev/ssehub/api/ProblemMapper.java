@@ -43,10 +43,6 @@ public class ProblemMapper {
     @Inject
     CurrentVertxRequest current;
 
-    private int retryAfterSeconds() {
-        return (int) Math.max(1, config.retry().toSeconds());
-    }
-
     @ServerExceptionMapper
     public Response api(ApiException e) {
         logRefusal(e.status(), e.type(), e.getMessage());
@@ -79,7 +75,7 @@ public class ProblemMapper {
         logRefusal(503, "urn:ssehub:problem:backplane-unavailable", "the backplane cannot accept events");
         return Response.status(503)
                 .entity(problems.encode("backplane-unavailable", "Backplane unavailable", 503, detail))
-                .type(PROBLEM_JSON).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds()).build();
+                .type(PROBLEM_JSON).header(HttpHeaders.RETRY_AFTER, config.retryAfterSeconds()).build();
     }
 
     /**

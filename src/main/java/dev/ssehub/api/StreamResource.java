@@ -267,16 +267,12 @@ public class StreamResource {
             case MAX_CLIENTS -> new ApiException(503, "max-clients", "Too many connections",
                     "This instance holds its maximum of " + config.maxClients() + " streams (sse.max-clients); "
                             + "retry later or on another instance",
-                    retryAfterSeconds());
+                    config.retryAfterSeconds());
             case MAX_CONNECTIONS_PER_USER -> new ApiException(429, "max-connections-per-user",
                     "Too many connections for this user",
                     "This user already holds " + config.maxConnectionsPerUser()
                             + " streams (sse.max-connections-per-user); close one first",
-                    retryAfterSeconds());
+                    config.retryAfterSeconds());
         };
-    }
-
-    private int retryAfterSeconds() {
-        return (int) Math.max(1, config.retry().toSeconds());
     }
 }

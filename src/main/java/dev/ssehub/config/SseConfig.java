@@ -26,6 +26,11 @@ public interface SseConfig {
     @WithDefault("3s")
     Duration retry();
 
+    /** {@link #retry()} in whole seconds, at least 1: the {@code Retry-After} of refusals that last no set time. */
+    default int retryAfterSeconds() {
+        return (int) Math.max(1, retry().toSeconds());
+    }
+
     /** A connection whose write has been pending this long is considered dead and closed. */
     @WithName("client-timeout")
     @WithDefault("120s")
